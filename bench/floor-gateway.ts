@@ -1,0 +1,135 @@
+/**
+ * The floor: the smallest gateway that does the same work as ours — `ws`,
+ * `fetch` and `eventsource-parser`, one AbortController per request, no
+ * framework, no validation, no logs. With TTS_BASE_URL set it also speaks:
+ * sentences cut with a regular expression, each POSTed to the speech server in
+ * turn, the audio forwarded as base64 as it arrives. The benchmark reports our
+ * figures as ratios to this one, measured in the same run.
+ *
+ *   PORT=8100 LLM_BASE_URL=http://127.0.0.1:9000/v1 node --import tsx bench/floor-gateway.ts
+ */
+import { randomUUID } from 'node:crypto';
+import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { WebSocketServer, type WebSocket } from 'ws';
+
+const port = Number(process.env.PORT ?? 8100);
+const upstream = `${process.env.LLM_BASE_URL}/chat/completions`;
+const upstreamKey = process.env.LLM_API_KEY ?? '';
+const speechUrl = process.env.TTS_BASE_URL ? `${process.env.TTS_BASE_URL}/audio/speech` : undefined;
+const speechKey = process.env.TTS_API_KEY ?? '';
+const SENTENCE = /^[^.!?。！？]*[.!?。！？]+\s+/;
+
+interface ClientMessage {
+  msg_type: string;
+  payload: {
+    request_id?: string;
+    content?: { text?: string };
+    interrupt_request_id?: string;
+    require_tts?: boolean;
+  };
+}
+
+const server = new WebSocketServer({ port, host: '127.0.0.1', path: '/ws/agent', maxPayload: 64 * 1024 });
+
+server.on('connection', (ws: WebSocket) => {
+  const sessionId = `sess_${randomUUID()}`;
+  const active = new Map<string, AbortController>();
+  let speakByDefault = false;
+  const send = (msgType: string, payload: unknown) =>
+    ws.send(JSON.stringify({ version: '1.0', msg_type: msgType, session_id: sessionId, payload, timestamp: Date.now() }));
+  const end = (requestId: string, interrupted: boolean) =>
+    send('RESPONSE', { request_id: requestId, text_stream_seq: -1, voice_stream_seq: -1, content: {}, interrupted });
+
+  const speak = async (requestId: string, sentences: AsyncIterable<string>, signal: AbortSignal) => {
+    let seq = 0;
+    for await (const sentence of sentences) {
+      const response = await fetch(speechUrl!, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${speechKey}` },
+        body: JSON.stringify({ model: 'tts', input: sentence, voice: 'alloy', response_format: 'pcm', stream_format: 'audio' }),
+        signal,
+      });
+      for await (const audio of response.body!) {
+        send('RESPONSE', { request_id: requestId, voice_stream_seq: seq++, content: { audio: Buffer.from(audio).toString('base64') } });
+      }
+    }
+  };
+
+  const run = async (requestId: string, text: string, withSpeech: boolean) => {
+    const abort = new AbortController();
+    active.set(requestId, abort);
+    const sentences: string[] = [];
+    let wake: (() => void) | undefined;
+    let textDone = false;
+    const queue = async function* () {
+      for (;;) {
+        if (sentences.length > 0) yield sentences.shift()!;
+        else if (textDone) return;
+        else await new Promise<void>((resolve) => (wake = resolve));
+      }
+    };
+    // Caught here: when an interrupt aborts both, the text side throws first and nobody awaits this one.
+    const speaking = withSpeech ? speak(requestId, queue(), abort.signal).catch(() => undefined) : Promise.resolve();
+    try {
+      const response = await fetch(upstream, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${upstreamKey}` },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: text }], stream: true }),
+        signal: abort.signal,
+      });
+      const reader = response
+        .body!.pipeThrough(new TextDecoderStream())
+        .pipeThrough(new EventSourceParserStream())
+        .getReader();
+      let seq = 0;
+      let pending = '';
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done || value.data === '[DONE]') break;
+        const content = (JSON.parse(value.data) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta
+          ?.content;
+        if (!content) continue;
+        send('RESPONSE', { request_id: requestId, text_stream_seq: seq++, content: { text: content } });
+        pending += content;
+        for (let match = SENTENCE.exec(pending); match; match = SENTENCE.exec(pending)) {
+          sentences.push(match[0].trim());
+          pending = pending.slice(match[0].length);
+          wake?.();
+        }
+      }
+      if (pending.trim()) sentences.push(pending.trim());
+      textDone = true;
+      wake?.();
+      await speaking;
+      end(requestId, false);
+    } catch {
+      // Aborted by an interrupt, which already sent the end frame.
+    } finally {
+      if (active.get(requestId) === abort) active.delete(requestId);
+    }
+  };
+
+  ws.on('message', (data) => {
+    const { msg_type: type, payload } = JSON.parse(data.toString()) as ClientMessage;
+    if (type === 'REGISTER') {
+      speakByDefault = payload.require_tts === true && speechUrl !== undefined;
+      send('REGISTER_ACK', { session_id: sessionId });
+    } else if (type === 'REQUEST') void run(payload.request_id!, payload.content!.text!, payload.require_tts ?? speakByDefault);
+    else if (type === 'HEARTBEAT') send('HEARTBEAT', { server_time: Date.now() });
+    else if (type === 'INTERRUPT') {
+      const ids = payload.interrupt_request_id ? [payload.interrupt_request_id] : [...active.keys()];
+      const stopped = ids.filter((id) => active.has(id));
+      for (const id of stopped) {
+        active.get(id)!.abort();
+        active.delete(id);
+      }
+      send('INTERRUPT_ACK', { interrupted_request_ids: stopped, status: stopped.length ? 'SUCCESS' : 'NOT_FOUND' });
+      for (const id of stopped) end(id, true);
+    }
+  });
+  ws.on('close', () => {
+    for (const abort of active.values()) abort.abort();
+  });
+});
+
+server.on('listening', () => process.stdout.write(`floor listening on ${port}\n`));

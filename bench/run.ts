@@ -1,0 +1,250 @@
+/**
+ * `npm run bench`: our gateway side by side, in one run, with a floor doing
+ * the same work with the smallest possible code, against the same fake
+ * upstream and fake speech server; figures, not pass/fail.
+ *   - WebSocket and speech: the floor is bench/floor-gateway.ts (ws + fetch).
+ *   - OpenAI-compatible HTTP: the floor is bench/floor-proxy.ts (the smallest
+ *     proxy: read, forward with undici, pipe back, abort on close); the
+ *     figures directly against the fake upstream show the overhead added, and
+ *     the Portkey AI gateway runs alongside as the peer.
+ *
+ * Options (environment): BENCH_SESSIONS (200), BENCH_TRIALS (200),
+ * BENCH_IDLE_SESSIONS (1000), BENCH_THROUGHPUT_MS (3000),
+ * BENCH_SPEECH_SESSIONS (50), BENCH_SPEECH_TRIALS (100), BENCH_SLOW_TRIALS (10),
+ * BENCH_HTTP_TRIALS (100), BENCH_ONLY (ws | speech | http), BENCH_PORTKEY (1; 0 skips it).
+ */
+import { startPortkey } from './peers/portkey.js';
+import { FAKE_SPEECH_KEY, FakeSpeechServer } from '../test/support/fake-speech-server.js';
+import { DEFAULT_UPSTREAM_KEY, FakeUpstream } from '../test/support/fake-upstream.js';
+import { printTable, type Row, ratio } from './report.js';
+import { type HttpFigures, type HttpTarget, measureHttp } from './suites/http.js';
+import { measureSpeech, type SpeechFigures } from './suites/speech.js';
+import { measureThroughput, measureWs, type WsFigures } from './suites/ws-interrupt.js';
+import type { Summary } from './stats.js';
+import { startHttpProcess, startTarget } from './targets.js';
+
+const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
+const wsOptions = {
+  sessions: env('BENCH_SESSIONS', 200),
+  trials: env('BENCH_TRIALS', 200),
+  idleSessions: env('BENCH_IDLE_SESSIONS', 1000),
+  throughputMs: env('BENCH_THROUGHPUT_MS', 3000),
+};
+const speechOptions = {
+  sessions: env('BENCH_SPEECH_SESSIONS', 50),
+  trials: env('BENCH_SPEECH_TRIALS', 100),
+  slowTrials: env('BENCH_SLOW_TRIALS', 10),
+};
+const httpOptions = { trials: env('BENCH_HTTP_TRIALS', 100), throughputTokens: 5000 };
+const only = process.env.BENCH_ONLY;
+const runs = (suite: 'ws' | 'speech' | 'http') => only === undefined || only === suite;
+
+interface Figures {
+  ws?: WsFigures;
+  speech?: SpeechFigures;
+  framesPerSecond?: number;
+}
+
+type HttpName = 'gateway' | 'proxy' | 'direct' | 'portkey';
+
+const GATEWAY_PORT = 18000;
+const FLOOR_PORT = 18100;
+const PROXY_PORT = 18200;
+const PORTKEY_PORT = 18787;
+
+async function main(): Promise<void> {
+  const upstream = new FakeUpstream();
+  const speech = new FakeSpeechServer();
+  const upstreamUrl = await upstream.start();
+  const llm = { LLM_BASE_URL: upstreamUrl, LLM_API_KEY: DEFAULT_UPSTREAM_KEY };
+  const tts = { TTS_BASE_URL: await speech.start(), TTS_API_KEY: FAKE_SPEECH_KEY };
+  const floor: Figures = {};
+  const ours: Figures = {};
+  const http: Partial<Record<HttpName, HttpFigures>> = {};
+
+  if (runs('ws') || runs('speech')) {
+    process.stderr.write('measuring the floor…\n');
+    const target = await startTarget({
+      name: 'floor',
+      port: FLOOR_PORT,
+      nodeArgs: ['--import', 'tsx', 'bench/floor-gateway.ts'],
+      env: { ...llm, ...tts },
+    });
+    try {
+      await measureSockets(target, floor, upstream, speech);
+    } finally {
+      await target.stop();
+    }
+  }
+
+  process.stderr.write('measuring the gateway…\n');
+  const gateway = await startTarget({
+    name: 'gateway',
+    port: GATEWAY_PORT,
+    nodeArgs: ['dist/main.js'],
+    env: {
+      ...llm,
+      ...tts,
+      LOG_LEVEL: 'info',
+      HOST: '127.0.0.1',
+      RATE_LIMIT_MESSAGES_PER_SECOND: '10000',
+      RATE_LIMIT_INTERRUPTS_PER_SECOND: '10000',
+      TTS_PROVIDER: 'openai',
+      TTS_SAMPLE_RATE: '24000',
+      TTS_CHUNK_MS: '100',
+    },
+  });
+  try {
+    if (runs('http')) {
+      http.gateway = await measureHttp(
+        { name: 'gateway', url: `http://127.0.0.1:${GATEWAY_PORT}/v1/chat/completions`, headers: { authorization: 'Bearer bench' } },
+        upstream,
+        httpOptions,
+      );
+    }
+    await measureSockets(gateway, ours, upstream, speech);
+  } finally {
+    await gateway.stop();
+  }
+
+  if (runs('http')) {
+    const direct: HttpTarget = {
+      name: 'direct',
+      url: `${upstreamUrl}/chat/completions`,
+      headers: { authorization: `Bearer ${DEFAULT_UPSTREAM_KEY}` },
+    };
+    http.direct = await measureHttp(direct, upstream, httpOptions);
+    const proxy = await startHttpProcess({
+      name: 'proxy',
+      command: [process.execPath, '--import', 'tsx', 'bench/floor-proxy.ts'],
+      env: { PORT: String(PROXY_PORT), ...llm },
+      readyUrl: `http://127.0.0.1:${PROXY_PORT}/`,
+    });
+    try {
+      http.proxy = await measureHttp({ name: 'proxy', url: `http://127.0.0.1:${PROXY_PORT}/`, headers: {} }, upstream, httpOptions);
+    } finally {
+      await proxy.stop();
+    }
+    if (process.env.BENCH_PORTKEY !== '0') {
+      const portkey = await startPortkey(PORTKEY_PORT);
+      try {
+        http.portkey = await measureHttp(
+          {
+            name: 'portkey',
+            url: `http://127.0.0.1:${PORTKEY_PORT}/v1/chat/completions`,
+            headers: {
+              'x-portkey-provider': 'openai',
+              'x-portkey-custom-host': upstreamUrl,
+              authorization: `Bearer ${DEFAULT_UPSTREAM_KEY}`,
+            },
+          },
+          upstream,
+          httpOptions,
+        );
+      } finally {
+        await portkey.stop();
+      }
+    }
+  }
+  await Promise.all([upstream.stop(), speech.stop()]);
+  report(ours, floor, http);
+}
+
+/** The WebSocket suites, throughput last: a gateway without backpressure stays busy long after it. */
+async function measureSockets(
+  target: Awaited<ReturnType<typeof startTarget>>,
+  figures: Figures,
+  upstream: FakeUpstream,
+  speech: FakeSpeechServer,
+): Promise<void> {
+  upstream.clearCalls();
+  if (runs('ws')) figures.ws = await measureWs(target, upstream, wsOptions);
+  if (runs('speech')) figures.speech = await measureSpeech(target, upstream, speech, speechOptions);
+  if (runs('ws')) figures.framesPerSecond = await measureThroughput(target, upstream, wsOptions);
+}
+
+const ms = (v: number) => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)} ms`);
+const kib = (v: number) => `${(v / 1024).toFixed(1)} KiB`;
+
+function latencyRows(label: string, ours: Summary, floor: Summary): Row[] {
+  return (['p50', 'p99'] as const).map((p) => [`${label} ${p}`, ms(ours[p]), ms(floor[p]), ratio(ours[p], floor[p])]);
+}
+
+function report(ours: Figures, floor: Figures, http: Partial<Record<HttpName, HttpFigures>>): void {
+  if (ours.ws && floor.ws) {
+    const n = wsOptions.sessions;
+    printTable(`WebSocket text (${wsOptions.trials} interrupts per run)`, [
+      ...latencyRows('interrupt→ACK, idle', ours.ws.idleAck, floor.ws.idleAck),
+      ...latencyRows('interrupt→upstream closed, idle', ours.ws.idleClose, floor.ws.idleClose),
+      ...latencyRows(`interrupt→ACK, ${n} sessions streaming`, ours.ws.loadedAck, floor.ws.loadedAck),
+      ...latencyRows(`interrupt→upstream closed, ${n} sessions streaming`, ours.ws.loadedClose, floor.ws.loadedClose),
+      [
+        `frames/s sustained, ${n} sessions`,
+        ours.framesPerSecond!.toFixed(0),
+        floor.framesPerSecond!.toFixed(0),
+        ratio(floor.framesPerSecond!, ours.framesPerSecond!),
+      ],
+      ['memory per idle session', kib(ours.ws.bytesPerIdleSession), kib(floor.ws.bytesPerIdleSession), ratio(ours.ws.bytesPerIdleSession, floor.ws.bytesPerIdleSession)],
+    ]);
+  }
+  if (ours.speech && floor.speech) {
+    const [a, b] = [ours.speech, floor.speech];
+    printTable(`Speech (${speechOptions.sessions} sessions speaking, ${speechOptions.trials} interrupts)`, [
+      ...latencyRows('first token→first audio', a.firstAudio, b.firstAudio),
+      ...latencyRows('interrupt→ACK', a.ack, b.ack),
+      ...latencyRows('interrupt→last audio frame received', a.lastAudio, b.lastAudio),
+      ...latencyRows('interrupt→speech provider closed', a.providerClosed, b.providerClosed),
+      ...latencyRows('interrupt→ACK, client with 5 s of audio queued', a.slowClientAck, b.slowClientAck),
+      ['memory per speaking session', kib(a.bytesPerSpeakingSession), kib(b.bytesPerSpeakingSession), ratio(a.bytesPerSpeakingSession, b.bytesPerSpeakingSession)],
+    ]);
+  }
+  if (http.gateway && http.proxy && http.direct) printHttpTable(http.gateway, http.proxy, http.direct, http.portkey);
+  process.stdout.write('\nRatios are costs: below 1× the gateway does better than the floor (for throughput: floor÷gateway).\n');
+}
+
+function printHttpTable(gateway: HttpFigures, proxy: HttpFigures, direct: HttpFigures, portkey?: HttpFigures): void {
+  const abort = (f: HttpFigures | undefined, p: 'p50' | 'p99') => {
+    if (!f) return 'skipped';
+    if (f.abortClose.n === 0) return `never (${f.leftRunning}/${f.leftRunning} left running)`;
+    return ms(f.abortClose[p]) + (f.leftRunning ? ` (${f.leftRunning} left running)` : '');
+  };
+  const value = (f: HttpFigures | undefined, pick: (f: HttpFigures) => string) => (f ? pick(f) : 'skipped');
+  const added = (pick: (f: HttpFigures) => number) => `+${(pick(gateway) - pick(direct)).toFixed(2)} ms`;
+  const rows: string[][] = [
+    ...(['p50', 'p99'] as const).map((p) => [
+      `client abort→upstream closed ${p}`,
+      abort(gateway, p),
+      abort(proxy, p),
+      abort(portkey, p),
+      ratio(gateway.abortClose[p], proxy.abortClose[p]),
+      '',
+    ]),
+    ...(['p50', 'p99'] as const).map((p) => [
+      `time to first token ${p}`,
+      ms(gateway.ttft[p]),
+      ms(proxy.ttft[p]),
+      value(portkey, (f) => ms(f.ttft[p])),
+      ratio(gateway.ttft[p], proxy.ttft[p]),
+      `${ms(direct.ttft[p])} (${added((f) => f.ttft[p])})`,
+    ]),
+    [
+      `tokens/s, one ${httpOptions.throughputTokens}-token stream`,
+      gateway.tokensPerSecond.toFixed(0),
+      proxy.tokensPerSecond.toFixed(0),
+      value(portkey, (f) => f.tokensPerSecond.toFixed(0)),
+      ratio(proxy.tokensPerSecond, gateway.tokensPerSecond),
+      direct.tokensPerSecond.toFixed(0),
+    ],
+  ];
+  const lines = [
+    `| OpenAI-compatible HTTP (${httpOptions.trials} trials) | gateway | minimal proxy (floor) | Portkey 1.15.2 | gateway/floor (cost) | direct to upstream (added by the gateway) |`,
+    '|---|---:|---:|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
+  process.stdout.write(`\n${lines.join('\n')}\n`);
+}
+
+main().catch((error: unknown) => {
+  process.stderr.write(`${String(error instanceof Error ? error.stack : error)}\n`);
+  process.exit(1);
+});

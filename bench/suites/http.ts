@@ -1,0 +1,99 @@
+import { type FakeUpstream } from '../../test/support/fake-upstream.js';
+import { sleep, type Summary, summarize, within } from '../stats.js';
+
+/** Somewhere an OpenAI-compatible client can send a chat completion: the gateway, a peer, or the upstream itself. */
+export interface HttpTarget {
+  name: string;
+  url: string;
+  headers: Record<string, string>;
+}
+
+export interface HttpOptions {
+  trials: number;
+  /** Tokens of the stream whose throughput is measured. */
+  throughputTokens: number;
+}
+
+export interface HttpFigures {
+  /** Client abort → upstream socket closed; NaN when it never closed within the window. */
+  abortClose: Summary;
+  /** How many aborts left the upstream running (past the window). */
+  leftRunning: number;
+  ttft: Summary;
+  tokensPerSecond: number;
+}
+
+/** How long an abort may take before the upstream counts as left running. */
+const CLOSE_WINDOW_MS = 1000;
+
+const body = (id: string) =>
+  JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: `bench (${id})` }], stream: true });
+
+/** Sends a chat completion; resolves when `count` SSE events have arrived, with the time of the first. */
+async function startStream(target: HttpTarget, id: string, count: number, signal?: AbortSignal) {
+  const sentAt = performance.now();
+  const response = await fetch(target.url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...target.headers },
+    body: body(id),
+    signal,
+  });
+  if (!response.ok) throw new Error(`${target.name}: HTTP ${response.status} ${await response.text()}`);
+  const reader = response.body!.getReader();
+  const decoder = new TextDecoder();
+  let firstContentAt = 0;
+  let events = 0;
+  let text = '';
+  while (events < count) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    text += decoder.decode(value, { stream: true });
+    const parts = text.split('\n\n');
+    text = parts.pop()!;
+    for (const part of parts) {
+      if (!part.startsWith('data: ') || part === 'data: [DONE]') continue;
+      if (firstContentAt === 0 && part.includes('"content":"t')) firstContentAt = performance.now();
+      events += 1;
+    }
+  }
+  return { sentAt, firstContentAt, events, reader };
+}
+
+const progress = (name: string, step: string) => process.stderr.write(`  ${name}: ${step}\n`);
+
+export async function measureHttp(target: HttpTarget, upstream: FakeUpstream, options: HttpOptions): Promise<HttpFigures> {
+  progress(target.name, `${options.trials} time-to-first-token trials`);
+  upstream.behavior = { kind: 'stream', tokens: 3, intervalMs: 0 };
+  const ttft: number[] = [];
+  for (let i = 0; i < options.trials; i++) {
+    const { sentAt, firstContentAt, reader } = await startStream(target, `ttft-${target.name}-${i}`, 10);
+    await reader.cancel().catch(() => undefined);
+    ttft.push(firstContentAt - sentAt);
+  }
+
+  progress(target.name, `tokens/s over a ${options.throughputTokens}-token stream`);
+  upstream.behavior = { kind: 'stream', tokens: options.throughputTokens, intervalMs: 0 };
+  const started = performance.now();
+  const run = await startStream(target, `tps-${target.name}`, options.throughputTokens + 2);
+  const tokensPerSecond = (run.events - 2) / ((performance.now() - started) / 1000);
+
+  progress(target.name, `${options.trials} client aborts mid-stream`);
+  upstream.behavior = { kind: 'stream', tokens: 400, intervalMs: 5 };
+  const abortClose: number[] = [];
+  let leftRunning = 0;
+  for (let i = 0; i < options.trials; i++) {
+    const id = `abort-${target.name}-${i}`;
+    const controller = new AbortController();
+    const stream = await startStream(target, id, 4, controller.signal);
+    const call = await within(upstream.callAsking(`(${id})`), 5_000, `upstream call of ${id}`);
+    const abortedAt = performance.now();
+    controller.abort();
+    const closedAt = await Promise.race([call.socketClosed, sleep(CLOSE_WINDOW_MS).then(() => undefined)]);
+    if (closedAt === undefined) leftRunning += 1;
+    else abortClose.push(closedAt - abortedAt);
+    await stream.reader.cancel().catch(() => undefined);
+    // A target that never lets go of the upstream has shown it; no need to wait out every trial.
+    if (leftRunning >= 5 && abortClose.length === 0) break;
+  }
+  return { abortClose: summarize(abortClose), leftRunning, ttft: summarize(ttft), tokensPerSecond };
+}

@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import WebSocket from 'ws';
+import { sleep } from './stats.js';
+
+export interface Target {
+  name: string;
+  wsUrl: string;
+  pid: number;
+  /** Live memory (V8 heap and external buffers) after a full collection, in bytes. */
+  liveMemory(): Promise<number>;
+  stop(): Promise<void>;
+}
+
+interface TargetSpec {
+  name: string;
+  port: number;
+  /** Node arguments and script; the GC hook is preloaded in front of them. */
+  nodeArgs: string[];
+  env: Record<string, string>;
+}
+
+/** Starts a gateway process and waits until its WebSocket endpoint accepts connections. */
+export async function startTarget(spec: TargetSpec): Promise<Target> {
+  const memoryFile = join(tmpdir(), `bench-memory-${spec.name}-${process.pid}.json`);
+  const child: ChildProcess = spawn(
+    process.execPath,
+    ['--expose-gc', '--import', './bench/gc-on-signal.mjs', ...spec.nodeArgs],
+    {
+      env: { ...process.env, ...spec.env, PORT: String(spec.port), BENCH_MEMORY_FILE: memoryFile },
+      stdio: ['ignore', 'ignore', 'inherit'],
+    },
+  );
+  const wsUrl = `ws://127.0.0.1:${spec.port}/ws/agent`;
+  for (let attempt = 0; ; attempt++) {
+    if (await canConnect(wsUrl)) break;
+    if (attempt > 100 || child.exitCode !== null) throw new Error(`${spec.name} did not start`);
+    await sleep(100);
+  }
+  return {
+    name: spec.name,
+    wsUrl,
+    pid: child.pid!,
+    liveMemory: () => liveMemory(child, memoryFile),
+    stop: () => killAndWait(child),
+  };
+}
+
+async function killAndWait(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGKILL');
+  await exited;
+}
+
+function canConnect(url: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = new WebSocket(url);
+    socket.once('open', () => {
+      socket.terminate();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+async function liveMemory(child: ChildProcess, file: string): Promise<number> {
+  rmSync(file, { force: true });
+  child.kill('SIGUSR2');
+  // A busy process (the floor has no backpressure and may still be flushing) can take seconds to get to it.
+  for (let attempt = 0; !existsSync(file); attempt++) {
+    if (attempt > 300) throw new Error('the target did not report its memory');
+    await sleep(50);
+  }
+  await sleep(20);
+  const usage = JSON.parse(readFileSync(file, 'utf8')) as NodeJS.MemoryUsage;
+  rmSync(file, { force: true });
+  return usage.heapUsed + usage.external;
+}
+
+export interface RunningProcess {
+  stop(): Promise<void>;
+}
+
+/** Starts a plain process and waits until `readyUrl` answers. */
+export async function startHttpProcess(spec: {
+  name: string;
+  command: string[];
+  readyUrl: string;
+  env?: Record<string, string>;
+}): Promise<RunningProcess> {
+  const child = spawn(spec.command[0]!, spec.command.slice(1), {
+    env: { ...process.env, ...spec.env },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  for (let attempt = 0; ; attempt++) {
+    const ready = await fetch(spec.readyUrl).then(
+      () => true,
+      () => false,
+    );
+    if (ready) break;
+    if (attempt > 100 || child.exitCode !== null) throw new Error(`${spec.name} did not start`);
+    await sleep(100);
+  }
+  return { stop: () => killAndWait(child) };
+}

@@ -1,0 +1,136 @@
+import { AudioPlayer, GatewayClient, type RegisterAckPayload, type Reply } from '../src/index.js';
+import { byId } from './dom.js';
+import { HistoryPanel } from './history-panel.js';
+import { InterruptLog } from './interrupt-log.js';
+import { ResumeStore } from './resume-store.js';
+import { offerSpeechInput } from './speech-input.js';
+import { Transcript } from './transcript.js';
+
+/**
+ * The demo page: a conversation with the gateway through the SDK. Replies
+ * are durable, so a reload resumes the session (from sessionStorage) and the
+ * reply that was running comes back from its first frame.
+ */
+const composer = byId<HTMLFormElement>('composer');
+const message = byId<HTMLInputElement>('message');
+const stop = byId<HTMLButtonElement>('stop');
+const speak = byId<HTMLInputElement>('speak');
+const status = byId<HTMLSpanElement>('status');
+const errorLine = byId<HTMLParagraphElement>('error');
+
+const store = new ResumeStore(sessionStorage);
+const saved = store.load();
+const transcript = new Transcript(byId('transcript'));
+const interrupts = new InterruptLog(byId<HTMLTableElement>('interrupts').tBodies[0]!);
+const history = new HistoryPanel(byId('history'));
+const player = new AudioPlayer();
+const running = new Set<Reply>();
+
+const client = new GatewayClient({
+  url: gatewayUrl(),
+  apiKey: new URLSearchParams(location.search).get('key') ?? undefined,
+  platform: 'web-demo',
+  durable: true,
+  player,
+});
+
+client.status$.subscribe((value) => {
+  status.dataset.status = value;
+  status.textContent = value;
+});
+client.sessions$.subscribe((ack) => {
+  store.savePoint({ registerAck: ack, lastSeq: 0 });
+  describeEngine(ack);
+});
+client.adopted$.subscribe((reply) => follow(reply, saved?.prompts[reply.requestId]));
+client.interrupts$.subscribe((report) => interrupts.add(report));
+player.played$.subscribe((report) => transcript.heard(report));
+
+composer.addEventListener('submit', (event) => {
+  event.preventDefault();
+  send(message.value.trim());
+});
+stop.addEventListener('click', () => {
+  // Each outcome, good or bad, is shown by the interrupt log.
+  client.interruptAll('USER_STOP').catch(() => undefined);
+  updateStop();
+});
+byId('new-session').addEventListener('click', () => {
+  store.clear();
+  location.reload();
+});
+offerSpeechInput(byId('mic'), send, showError);
+
+void start();
+
+async function start(): Promise<void> {
+  try {
+    describeEngine(await client.connect(saved?.point));
+    if (running.size === 0) saveResumePoint();
+    await refreshHistory();
+  } catch (error) {
+    showError(`Could not connect: ${(error as Error).message}`);
+  }
+}
+
+/** A new turn: whatever is still running is interrupted first (barge-in). */
+function send(text: string): void {
+  if (!text) return;
+  // Browsers let audio start only in a user gesture: this is one.
+  void player.unlock();
+  const reply = client.ask(text, { speak: speak.checked && !speak.disabled });
+  store.remember(reply.requestId, text);
+  follow(reply, text);
+  message.value = '';
+}
+
+function follow(reply: Reply, prompt: string | undefined): void {
+  running.add(reply);
+  transcript.follow(reply, prompt);
+  updateStop();
+  const over = () => {
+    running.delete(reply);
+    store.forget(reply.requestId);
+    if (running.size === 0) saveResumePoint();
+    updateStop();
+    refreshHistory().catch((error: Error) => showError(`History: ${error.message}`));
+  };
+  reply.subscribe({ complete: over, error: over });
+}
+
+/**
+ * Where a reload resumes from: the last frame seen while nothing was running,
+ * so that a reply running at the reload is replayed from its first frame.
+ */
+function saveResumePoint(): void {
+  const point = client.resumePoint();
+  if (point) store.savePoint(point);
+}
+
+async function refreshHistory(): Promise<void> {
+  const messages = await client.history();
+  history.show(messages);
+  transcript.showPast(messages);
+}
+
+function updateStop(): void {
+  stop.disabled = ![...running].some((reply) => !reply.interrupted);
+}
+
+function describeEngine(ack: RegisterAckPayload): void {
+  const model = ack.llm.simulated ? 'simulated model' : ack.llm.model;
+  const voice = ack.tts.enabled ? `voice: ${ack.tts.provider}` : `no speech (${ack.tts.reason ?? 'off'})`;
+  byId('engine').textContent = `${model} · ${voice}`;
+  speak.disabled = !ack.tts.enabled;
+  speak.checked &&= ack.tts.enabled;
+}
+
+function showError(text: string): void {
+  errorLine.textContent = text;
+  errorLine.hidden = false;
+}
+
+function gatewayUrl(): string {
+  const path = document.querySelector<HTMLMetaElement>('meta[name="agent-gateway-ws-path"]')!.content;
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+}

@@ -1,0 +1,3 @@
+import { buildDemo } from './demo-bundle.mjs';
+
+await buildDemo();

@@ -1,0 +1,16 @@
+/**
+ * Signed 16-bit little-endian interleaved samples to one Float32Array per
+ * channel, as Web Audio's AudioBuffer takes them. A trailing odd byte (a
+ * frame cut mid-sample) is ignored.
+ */
+export function pcm16ToChannels(bytes: Uint8Array, channels: number): Float32Array<ArrayBuffer>[] {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const frames = Math.floor(bytes.byteLength / 2 / channels);
+  const out = Array.from({ length: channels }, () => new Float32Array(frames));
+  for (let frame = 0; frame < frames; frame++) {
+    for (let channel = 0; channel < channels; channel++) {
+      out[channel]![frame] = view.getInt16((frame * channels + channel) * 2, true) / 32768;
+    }
+  }
+  return out;
+}

@@ -1,0 +1,15 @@
+export interface BackoffOptions {
+  /** The pause before the first reconnect attempt. */
+  initialDelayMs: number;
+  /** The longest pause between attempts. */
+  maxDelayMs: number;
+}
+
+/**
+ * Exponential, with jitter so that the clients of a restarted gateway do not
+ * all come back in the same instant.
+ */
+export function backoffDelay(attempt: number, { initialDelayMs, maxDelayMs }: BackoffOptions): number {
+  const ceiling = Math.min(maxDelayMs, initialDelayMs * 2 ** attempt);
+  return Math.round(ceiling / 2 + (Math.random() * ceiling) / 2);
+}

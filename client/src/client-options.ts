@@ -1,0 +1,74 @@
+import type { JsonSchema, JsonValue } from '../../src/protocol/chat.js';
+import type { RegisterAckPayload } from '../../src/protocol/server-messages.js';
+import type { AudioSink } from './audio/audio-sink.js';
+import type { BackoffOptions } from './backoff.js';
+import type { WebSocketFactory } from './web-socket-like.js';
+
+/** A function the model may call, run by this client (FUNCTION_CALL → FUNCTION_RESULT). */
+export interface ClientFunction {
+  description?: string;
+  /** JSON Schema of its arguments. */
+  parameters?: JsonSchema;
+  /** Its result goes back to the model; a throw becomes an error result. `signal` aborts when the call is cancelled. */
+  run(args: JsonValue, call: FunctionCallContext): JsonValue | Promise<JsonValue>;
+}
+
+export interface FunctionCallContext {
+  requestId: string;
+  callId: string;
+  name: string;
+  /** Aborted when the gateway withdraws the call (FUNCTION_CANCEL) or the user interrupts its request. */
+  signal: AbortSignal;
+}
+
+export interface GatewayClientOptions {
+  /** `ws://host:8000/ws/agent` */
+  url: string;
+  /** A gateway key (not needed when the gateway runs in open mode). */
+  apiKey?: string;
+  platform?: string;
+  /** Speak replies by default (a request may say otherwise). */
+  speak?: boolean;
+  /** How audio travels: binary WebSocket frames (default: smaller, nothing to decode) or base64 in JSON. */
+  audioTransport?: 'json' | 'binary';
+  /** Requests keep running while the client reconnects (the session's default; a request may say otherwise). */
+  durable?: boolean;
+  /** Functions the model may call, by name. */
+  functions?: Record<string, ClientFunction>;
+  /** Plays the replies' audio: stopped on interrupt, its position reported to the gateway. */
+  player?: AudioSink;
+  /** How long to wait for an answer (REGISTER_ACK, RESUME_ACK, INTERRUPT_ACK, HISTORY…) before failing with AckTimeoutError. Default 5000. */
+  ackTimeoutMs?: number;
+  /** HEARTBEAT every `intervalMs`; no answer within `timeoutMs` and the connection counts as dead. Default: the gateway's ping timing from REGISTER_ACK. */
+  heartbeat?: { intervalMs: number; timeoutMs: number };
+  /** Reconnect (and RESUME) when the connection drops; `false` to give up instead. Default 250 ms doubling up to 5 s. */
+  reconnect?: BackoffOptions | false;
+  /** Makes the sockets; by default the global WebSocket (browsers, Node ≥ 22). In Node 20: `(url) => new WebSocket(url)` from `ws`. */
+  webSocket?: WebSocketFactory;
+}
+
+export interface RequestOptions {
+  /** Default: a fresh random id. */
+  requestId?: string;
+  /** Overrides the client's `speak`. */
+  speak?: boolean;
+  /** Overrides the client's `durable`. */
+  durable?: boolean;
+}
+
+export interface InterruptOptions {
+  /** Default `USER_INTERRUPT`. */
+  reason?: string;
+  /** What the gateway stops: the request named, the whole session, or everything of this API key. */
+  scope?: 'request' | 'session' | 'user';
+}
+
+/** What a page keeps (e.g. in sessionStorage) to resume its session after a reload. */
+export interface ResumePoint {
+  registerAck: RegisterAckPayload;
+  /** Frames after this one are replayed. */
+  lastSeq: number;
+}
+
+export const DEFAULT_ACK_TIMEOUT_MS = 5_000;
+export const DEFAULT_BACKOFF: BackoffOptions = { initialDelayMs: 250, maxDelayMs: 5_000 };

@@ -1,0 +1,28 @@
+import type { IncomingMessage } from 'node:http';
+import { type CanActivate, createParamDecorator, type ExecutionContext, Injectable } from '@nestjs/common';
+import { GatewayError } from '../errors/gateway-error.js';
+import { ApiKeyService, type Identity } from './api-key.service.js';
+
+type AuthenticatedRequest = IncomingMessage & { identity?: Identity };
+
+/** HTTP endpoints: `Authorization: Bearer <gateway key>`, checked like REGISTER's key. */
+@Injectable()
+export class ApiKeyGuard implements CanActivate {
+  constructor(private readonly keys: ApiKeyService) {}
+
+  canActivate(context: ExecutionContext): boolean {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const key = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    const identity = this.keys.authenticate(key);
+    if (!identity) throw new GatewayError('AUTH_FAILED', { message: 'Missing or invalid API key (Authorization: Bearer <key>)' });
+    request.identity = identity;
+    return true;
+  }
+}
+
+/** The identity ApiKeyGuard authenticated. */
+export const CurrentIdentity = createParamDecorator((_: unknown, context: ExecutionContext): Identity => {
+  const identity = context.switchToHttp().getRequest<AuthenticatedRequest>().identity;
+  if (!identity) throw new GatewayError('INTERNAL_ERROR', { cause: new Error('CurrentIdentity without ApiKeyGuard') });
+  return identity;
+});

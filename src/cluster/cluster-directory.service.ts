@@ -1,0 +1,227 @@
+import { Injectable, Logger } from '@nestjs/common';
+import type { ToolDefinition } from '../protocol/chat.js';
+import type { EndPayload } from '../protocol/server-messages.js';
+import { ClusterService } from './cluster.service.js';
+import { requestField } from './cluster-keys.js';
+
+/** A session as other instances see it: who owns it, and enough to take it over. */
+export interface SessionRecord {
+  user_id: string;
+  admin: boolean;
+  platform: string;
+  require_tts: boolean;
+  audio_transport: 'json' | 'binary';
+  durable: boolean;
+  client_tools: ToolDefinition[];
+  created_at: number;
+}
+
+/** A request in flight on some instance. */
+export interface RequestRecord {
+  session_id: string;
+  request_id: string;
+  user_id: string;
+  durable: boolean;
+  transport: 'ws' | 'http';
+  started_at: number;
+}
+
+/** A request whose instance died, for the instance that owns its session to end it. */
+export interface LostRequest {
+  request_id: string;
+  /** Text frames the client had been sent (the end frame's counted usage). */
+  text_frames: number;
+  /** Audio frames the client had been sent. */
+  voice_frames: number;
+  started_at: number;
+}
+
+export type TaskState = 'running' | 'finished' | 'interrupted' | 'failed';
+
+export interface TaskRecord {
+  task_id: string;
+  session_id: string;
+  user_id: string;
+  /** The instance that runs it. */
+  owner: string;
+  state: TaskState;
+  created_at: number;
+  ended_at: number | null;
+  end: EndPayload | null;
+}
+
+/** Moves a session from one owner to another, only if it still has the first. KEYS: session, from's set, to's set. */
+const MOVE_SESSION = `
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+  redis.call('HSET', KEYS[1], 'owner', ARGV[2])
+  redis.call('SREM', KEYS[2], ARGV[3])
+  redis.call('SADD', KEYS[3], ARGV[3])
+  return 1
+end
+return 0`;
+
+/** Forgets a session, only if this instance still owns it. KEYS: session, owner's set. */
+const DROP_SESSION = `
+if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
+  redis.call('SREM', KEYS[2], ARGV[2])
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
+
+/** Forgets a request's owner, only if it is still this instance (the id may have been reused elsewhere). */
+const DROP_REQUEST_OWNER = `
+if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
+  return redis.call('HDEL', KEYS[1], ARGV[1])
+end
+return 0`;
+
+/**
+ * The shared directory of sessions, requests and tasks in Redis: which
+ * instance owns what, so that a stop or a resume reaching another instance
+ * finds it, and a dead instance's work is found and marked failed. Writes are
+ * fire-and-forget (the local state is the truth for what runs here, and is
+ * written again when Redis comes back); without Redis every call is a no-op.
+ */
+@Injectable()
+export class ClusterDirectory {
+  private readonly logger = new Logger(ClusterDirectory.name);
+
+  constructor(private readonly cluster: ClusterService) {}
+
+  get enabled(): boolean {
+    return this.cluster.enabled;
+  }
+
+  putSession(sessionId: string, record: SessionRecord): void {
+    if (!this.enabled) return;
+    const key = this.cluster.keys.session(sessionId);
+    const { redis, keys, instanceId } = this.cluster;
+    this.quietly(
+      'session record',
+      redis.multi().hset(key, 'owner', instanceId, 'record', JSON.stringify(record)).sadd(keys.instanceSessions(instanceId), sessionId).exec(),
+    );
+  }
+
+  async session(sessionId: string): Promise<{ owner: string; record: SessionRecord } | undefined> {
+    if (!this.enabled) return undefined;
+    const [owner, record] = await this.cluster.redis.hmget(this.cluster.keys.session(sessionId), 'owner', 'record');
+    return owner && record ? { owner, record: JSON.parse(record) as SessionRecord } : undefined;
+  }
+
+  /** Takes a session over from `from` (a handover, or a dead owner); false when someone else was quicker. */
+  async moveSession(sessionId: string, from: string, to = this.cluster.instanceId): Promise<boolean> {
+    const { redis, keys } = this.cluster;
+    const moved = await redis.eval(MOVE_SESSION, 3, keys.session(sessionId), keys.instanceSessions(from), keys.instanceSessions(to), from, to, sessionId);
+    return moved === 1;
+  }
+
+  dropSession(sessionId: string): void {
+    if (!this.enabled) return;
+    const { redis, keys, instanceId } = this.cluster;
+    this.quietly(
+      'session removal',
+      redis.eval(DROP_SESSION, 2, keys.session(sessionId), keys.instanceSessions(instanceId), instanceId, sessionId),
+    );
+  }
+
+  async instanceSessions(instanceId: string): Promise<string[]> {
+    return this.cluster.redis.smembers(this.cluster.keys.instanceSessions(instanceId));
+  }
+
+  putRequest(record: RequestRecord): void {
+    if (!this.enabled) return;
+    const { keys, instanceId } = this.cluster;
+    this.quietly(
+      'request record',
+      this.cluster.redis
+        .multi()
+        .hset(keys.instanceRequests(instanceId), requestField(record.session_id, record.request_id), JSON.stringify(record))
+        .hset(keys.sessionRequests(record.session_id), record.request_id, instanceId)
+        .exec(),
+    );
+  }
+
+  dropRequest(sessionId: string, requestId: string): void {
+    if (!this.enabled) return;
+    const { keys, instanceId } = this.cluster;
+    this.quietly(
+      'request removal',
+      this.cluster.redis
+        .multi()
+        .hdel(keys.instanceRequests(instanceId), requestField(sessionId, requestId))
+        .eval(DROP_REQUEST_OWNER, 1, keys.sessionRequests(sessionId), requestId, instanceId)
+        .exec(),
+    );
+  }
+
+  /** Request id → the instance that runs it, for a session's requests anywhere. */
+  async sessionRequests(sessionId: string): Promise<Map<string, string>> {
+    if (!this.enabled) return new Map();
+    return new Map(Object.entries(await this.cluster.redis.hgetall(this.cluster.keys.sessionRequests(sessionId))));
+  }
+
+  async instanceRequests(instanceId: string): Promise<RequestRecord[]> {
+    const all = await this.cluster.redis.hgetall(this.cluster.keys.instanceRequests(instanceId));
+    return Object.values(all).map((json) => JSON.parse(json) as RequestRecord);
+  }
+
+  /** Instances that ran here and whose heartbeat has expired. */
+  async deadInstances(): Promise<string[]> {
+    const { redis, keys, instanceId } = this.cluster;
+    const others = (await redis.smembers(keys.instances)).filter((id) => id !== instanceId);
+    if (others.length === 0) return [];
+    const alive = await Promise.all(others.map((id) => redis.exists(keys.instance(id))));
+    return others.filter((_, index) => alive[index] === 0);
+  }
+
+  /** One instance reaps a dead one; the lock outlives a reaper that dies midway only briefly. */
+  async claimReaping(instanceId: string): Promise<boolean> {
+    const { redis, keys } = this.cluster;
+    return (await redis.set(keys.reaping(instanceId), this.cluster.instanceId, 'PX', this.cluster.ttlMs * 4, 'NX')) === 'OK';
+  }
+
+  async forgetInstance(instanceId: string): Promise<void> {
+    const { redis, keys } = this.cluster;
+    await redis.multi().del(keys.instanceRequests(instanceId), keys.instanceSessions(instanceId)).srem(keys.instances, instanceId).exec();
+  }
+
+  /** The request leaves its session's owner map once its instance is reaped. */
+  async forgetRequestOwner(sessionId: string, requestId: string, instanceId: string): Promise<void> {
+    await this.cluster.redis.eval(DROP_REQUEST_OWNER, 1, this.cluster.keys.sessionRequests(sessionId), requestId, instanceId);
+  }
+
+  /** Leaves a dead instance's requests for whichever instance owns (or next takes) their session. */
+  async putLost(sessionId: string, requests: LostRequest[], ttlMs: number): Promise<void> {
+    if (requests.length === 0) return;
+    const key = this.cluster.keys.lostRequests(sessionId);
+    const fields = requests.flatMap((request) => [request.request_id, JSON.stringify(request)]);
+    await this.cluster.redis.multi().hset(key, ...fields).pexpire(key, ttlMs).exec();
+  }
+
+  /** Takes them, atomically: each is ended once, by one owner. */
+  async takeLost(sessionId: string): Promise<LostRequest[]> {
+    if (!this.enabled) return [];
+    const key = this.cluster.keys.lostRequests(sessionId);
+    const results = await this.cluster.redis.multi().hgetall(key).del(key).exec();
+    const all = (results?.[0]?.[1] ?? {}) as Record<string, string>;
+    return Object.values(all).map((json) => JSON.parse(json) as LostRequest);
+  }
+
+  putTask(record: TaskRecord, ttlMs?: number): void {
+    if (!this.enabled) return;
+    const key = this.cluster.keys.task(record.task_id);
+    const json = JSON.stringify(record);
+    this.quietly('task record', ttlMs === undefined ? this.cluster.redis.set(key, json) : this.cluster.redis.set(key, json, 'PX', ttlMs));
+  }
+
+  async task(taskId: string): Promise<TaskRecord | undefined> {
+    if (!this.enabled) return undefined;
+    const json = await this.cluster.redis.get(this.cluster.keys.task(taskId));
+    return json ? (JSON.parse(json) as TaskRecord) : undefined;
+  }
+
+  /** A failed write is logged, not thrown: it is redone when Redis comes back (see ClusterService.reconnected$). */
+  private quietly(what: string, write: Promise<unknown>): void {
+    write.catch((error: unknown) => this.logger.debug(`${what} not written: ${String(error)}`));
+  }
+}

@@ -1,0 +1,38 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Controller, Get, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { ApiKeyGuard, CurrentIdentity } from '../auth/api-key.guard.js';
+import type { Identity } from '../auth/api-key.service.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { zodIssues } from '../gateway/zod-issues.js';
+import { readJsonBody } from '../http/json-body.js';
+import { ChatCompletionBody } from './chat-completion-body.js';
+import { CompletionsService } from './completions.service.js';
+
+/** The OpenAI-compatible API: chat apps and the `openai` SDK point their base URL at `http://gateway/v1`. */
+@Controller('v1')
+@UseGuards(ApiKeyGuard)
+export class CompletionsController {
+  constructor(
+    private readonly completions: CompletionsService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Post('chat/completions')
+  async create(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
+    const parsed = ChatCompletionBody.safeParse(await readJsonBody(req, this.config.httpApi.maxBodyBytes));
+    if (!parsed.success) {
+      throw new GatewayError('INVALID_MESSAGE', { message: 'Invalid chat completion request', issues: zodIssues(parsed.error) });
+    }
+    this.completions.handle(parsed.data, identity, res);
+  }
+
+  @Get('models')
+  models(): { object: 'list'; data: { id: string; object: 'model'; created: number; owned_by: string }[] } {
+    return {
+      object: 'list',
+      data: this.completions.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'agent-gateway' })),
+    };
+  }
+}

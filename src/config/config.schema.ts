@@ -1,0 +1,264 @@
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+
+/**
+ * Every setting the gateway reads, validated once at start into a typed tree.
+ * The environment is the only source, so containers and the testing module
+ * configure the gateway the same way.
+ */
+const int = (fallback: number, min = 0) => z.coerce.number().int().min(min).default(fallback);
+const bool = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(fallback ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const optionalUrl = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .pipe(z.url().optional())
+  .optional();
+
+export const envSchema = z.object({
+  NODE_ENV: z.string().default('development'),
+  HOST: z.string().default('0.0.0.0'),
+  PORT: int(8000),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_PRETTY: bool(false),
+
+  GATEWAY_API_KEYS: z.string().default(''),
+
+  WS_PATH: z.string().startsWith('/').default('/ws/agent'),
+  WS_MAX_PAYLOAD_BYTES: int(64 * 1024, 256),
+  WS_PING_INTERVAL_MS: int(20_000, 100),
+  WS_PONG_TIMEOUT_MS: int(10_000, 50),
+  WS_REGISTER_TIMEOUT_MS: int(10_000, 50),
+  WS_SEND_HIGH_WATER_BYTES: int(64 * 1024, 1024),
+  WS_SEND_HARD_LIMIT_BYTES: int(8 * 1024 * 1024, 4096),
+  MAX_SESSIONS: int(10_000, 1),
+  MAX_CONNECTIONS: int(20_000, 1),
+  RESUME_GRACE_MS: int(120_000, 100),
+  EVENT_LOG_MAX_FRAMES: int(2000, 10),
+  EVENT_LOG_MAX_BYTES: int(1024 * 1024, 1024),
+  EVENT_LOG_MAX_AGE_MS: int(300_000, 1000),
+  TASK_TTL_MS: int(3_600_000, 1000),
+  SHUTDOWN_DEADLINE_MS: int(20_000, 0),
+  MAX_CONCURRENT_REQUESTS_PER_SESSION: int(4, 1),
+  MAX_REQUEST_TEXT_CHARS: int(32_000, 1),
+  RATE_LIMIT_MESSAGES_PER_SECOND: int(20, 1),
+  RATE_LIMIT_BURST: int(40, 1),
+  RATE_LIMIT_INTERRUPTS_PER_SECOND: int(20, 1),
+  RATE_LIMIT_INTERRUPT_BURST: int(40, 1),
+
+  LLM_BASE_URL: optionalUrl,
+  LLM_API_KEY: z.string().default(''),
+  LLM_MODEL: z.string().default('gpt-4o-mini'),
+  LLM_SYSTEM_PROMPT: z.string().default(''),
+  LLM_CONNECT_TIMEOUT_MS: int(10_000, 1),
+  LLM_FIRST_TOKEN_TIMEOUT_MS: int(30_000, 1),
+  LLM_IDLE_TIMEOUT_MS: int(60_000, 1),
+  LLM_REQUEST_TIMEOUT_MS: int(300_000, 1),
+  LLM_MODEL_MAP: z.string().default(''),
+  HTTP_MAX_BODY_BYTES: int(10 * 1024 * 1024, 1024),
+  HTTP_MAX_CONCURRENT_PER_KEY: int(32, 1),
+  GATEWAY_ADMIN_KEYS: z.string().default(''),
+
+  TTS_PROVIDER: z.enum(['auto', 'espeak', 'openai', 'dashscope', 'none']).default('auto'),
+  TTS_BASE_URL: optionalUrl,
+  TTS_API_KEY: z.string().default(''),
+  TTS_MODEL: z.string().optional(),
+  TTS_VOICE: z.string().optional(),
+  TTS_FORMAT: z.enum(['pcm', 'mp3', 'opus', 'wav']).default('pcm'),
+  TTS_SAMPLE_RATE: int(24_000, 8000),
+  TTS_TIMEOUT_MS: int(15_000, 1),
+  TTS_LOOKAHEAD: int(1, 0),
+  TTS_CHUNK_MS: int(200, 20),
+  TTS_SEGMENT_MIN_CHARS: int(6, 1),
+  TTS_SEGMENT_MAX_CHARS: int(200, 10),
+  TTS_FIRST_SEGMENT_MIN_CHARS: int(10, 1),
+  ESPEAK_BINARY: z.string().default('espeak-ng'),
+
+  HISTORY_MAX_TURNS: int(20, 1),
+  HISTORY_MAX_TOKENS: int(8000, 100),
+  HISTORY_TTL_MS: int(3_600_000, 1000),
+  HISTORY_MAX_STORED_SESSIONS: int(10_000, 0),
+
+  TOOLS_SERVER: z.string().default('get_current_time,http_get'),
+  TOOLS_MAX_ROUNDS: int(4, 1),
+  TOOLS_SERVER_TIMEOUT_MS: int(15_000, 1),
+  TOOLS_CLIENT_TIMEOUT_MS: int(30_000, 1),
+  TOOLS_HTTP_ALLOWED_HOSTS: z.string().default(''),
+  TOOLS_HTTP_MAX_BYTES: int(64 * 1024, 1),
+  TOOLS_HTTP_TIMEOUT_MS: int(5_000, 1),
+
+  REDIS_URL: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional())
+    .optional(),
+  REDIS_KEY_PREFIX: z.string().max(64).default('agw:'),
+  INSTANCE_ID: z
+    .string()
+    .regex(/^[A-Za-z0-9_.:-]{1,64}$/, 'may contain only letters, digits and _ . : -')
+    .optional(),
+  CLUSTER_INSTANCE_TTL_MS: int(5_000, 300),
+  CLUSTER_COMMAND_TIMEOUT_MS: int(2_000, 50),
+
+  SIMULATED_TOKENS_PER_SECOND: int(40, 1),
+  SIMULATED_FIRST_TOKEN_DELAY_MS: int(250, 0),
+  SIMULATED_REPLY_TOKENS: int(600, 1),
+});
+
+export type AppConfig = ReturnType<typeof toConfig>;
+
+function splitList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((item) => item.trim())
+    .filter((item) => item.length > 0);
+}
+
+/** `client-name=upstream-name,…` */
+function parseModelMap(raw: string): Record<string, string> {
+  return Object.fromEntries(
+    splitList(raw).map((pair) => {
+      const [from, to] = pair.split('=').map((part) => part.trim());
+      if (!from || !to) throw new ConfigError(`LLM_MODEL_MAP: "${pair}" is not name=upstream-name`);
+      return [from, to];
+    }),
+  );
+}
+
+function toConfig(env: z.infer<typeof envSchema>) {
+  const apiKeys = splitList(env.GATEWAY_API_KEYS);
+  const adminKeys = splitList(env.GATEWAY_ADMIN_KEYS);
+  return {
+    env: env.NODE_ENV,
+    production: env.NODE_ENV === 'production',
+    http: { host: env.HOST, port: env.PORT },
+    log: { level: env.LOG_LEVEL, pretty: env.LOG_PRETTY },
+    // Operator keys are gateway keys too: with only those configured, the gateway is not open.
+    auth: { apiKeys, adminKeys, openMode: apiKeys.length === 0 && adminKeys.length === 0 },
+    ws: {
+      path: env.WS_PATH,
+      maxPayloadBytes: env.WS_MAX_PAYLOAD_BYTES,
+      pingIntervalMs: env.WS_PING_INTERVAL_MS,
+      pongTimeoutMs: env.WS_PONG_TIMEOUT_MS,
+      registerTimeoutMs: env.WS_REGISTER_TIMEOUT_MS,
+      sendHighWaterBytes: env.WS_SEND_HIGH_WATER_BYTES,
+      sendHardLimitBytes: env.WS_SEND_HARD_LIMIT_BYTES,
+    },
+    sessions: { resumeGraceMs: env.RESUME_GRACE_MS, taskTtlMs: env.TASK_TTL_MS },
+    eventLog: { maxFrames: env.EVENT_LOG_MAX_FRAMES, maxBytes: env.EVENT_LOG_MAX_BYTES, maxAgeMs: env.EVENT_LOG_MAX_AGE_MS },
+    shutdown: { deadlineMs: env.SHUTDOWN_DEADLINE_MS },
+    limits: {
+      maxSessions: env.MAX_SESSIONS,
+      /** Open WebSockets, registered or not. */
+      maxConnections: env.MAX_CONNECTIONS,
+      maxConcurrentRequestsPerSession: env.MAX_CONCURRENT_REQUESTS_PER_SESSION,
+      maxRequestTextChars: env.MAX_REQUEST_TEXT_CHARS,
+      rateLimitPerSecond: env.RATE_LIMIT_MESSAGES_PER_SECOND,
+      rateLimitBurst: env.RATE_LIMIT_BURST,
+      /** INTERRUPTs have a bucket of their own: a client that floods other messages can still stop its requests. */
+      interruptRateLimitPerSecond: env.RATE_LIMIT_INTERRUPTS_PER_SECOND,
+      interruptRateLimitBurst: env.RATE_LIMIT_INTERRUPT_BURST,
+    },
+    llm: {
+      baseUrl: env.LLM_BASE_URL?.replace(/\/+$/, ''),
+      apiKey: env.LLM_API_KEY,
+      model: env.LLM_MODEL,
+      systemPrompt: env.LLM_SYSTEM_PROMPT,
+      connectTimeoutMs: env.LLM_CONNECT_TIMEOUT_MS,
+      firstTokenTimeoutMs: env.LLM_FIRST_TOKEN_TIMEOUT_MS,
+      idleTimeoutMs: env.LLM_IDLE_TIMEOUT_MS,
+      requestTimeoutMs: env.LLM_REQUEST_TIMEOUT_MS,
+      /** Model names clients ask for on the HTTP endpoint → the upstream's names. */
+      modelMap: parseModelMap(env.LLM_MODEL_MAP),
+    },
+    httpApi: {
+      maxBodyBytes: env.HTTP_MAX_BODY_BYTES,
+      /** Chat completions in flight and tasks running, together, per API key. */
+      maxConcurrentPerKey: env.HTTP_MAX_CONCURRENT_PER_KEY,
+    },
+    tts: {
+      provider: env.TTS_PROVIDER,
+      baseUrl: env.TTS_BASE_URL,
+      apiKey: env.TTS_API_KEY,
+      model: env.TTS_MODEL,
+      voice: env.TTS_VOICE,
+      format: env.TTS_FORMAT,
+      sampleRate: env.TTS_SAMPLE_RATE,
+      timeoutMs: env.TTS_TIMEOUT_MS,
+      lookahead: env.TTS_LOOKAHEAD,
+      chunkMs: env.TTS_CHUNK_MS,
+      segment: {
+        minChars: env.TTS_SEGMENT_MIN_CHARS,
+        maxChars: env.TTS_SEGMENT_MAX_CHARS,
+        firstMinChars: env.TTS_FIRST_SEGMENT_MIN_CHARS,
+      },
+      espeakBinary: env.ESPEAK_BINARY,
+    },
+    history: {
+      maxTurns: env.HISTORY_MAX_TURNS,
+      maxTokens: env.HISTORY_MAX_TOKENS,
+      /** How long, and for how many ended sessions at most, histories are kept after their session has ended. */
+      retention: { ttlMs: env.HISTORY_TTL_MS, maxSessions: env.HISTORY_MAX_STORED_SESSIONS },
+    },
+    tools: {
+      /** Server tools offered to the model (those that are also configured). */
+      server: splitList(env.TOOLS_SERVER),
+      maxRounds: env.TOOLS_MAX_ROUNDS,
+      serverTimeoutMs: env.TOOLS_SERVER_TIMEOUT_MS,
+      clientTimeoutMs: env.TOOLS_CLIENT_TIMEOUT_MS,
+      http: {
+        allowedHosts: splitList(env.TOOLS_HTTP_ALLOWED_HOSTS).map((h) => h.toLowerCase()),
+        maxBytes: env.TOOLS_HTTP_MAX_BYTES,
+        timeoutMs: env.TOOLS_HTTP_TIMEOUT_MS,
+      },
+    },
+    cluster: {
+      /** Unset: one process, everything in memory. */
+      redisUrl: env.REDIS_URL,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      /** Names this process in Redis: the owner of its sessions and requests. */
+      instanceId: env.INSTANCE_ID ?? `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`,
+      /** An instance whose heartbeat is older than this is dead: its requests are marked failed. */
+      instanceTtlMs: env.CLUSTER_INSTANCE_TTL_MS,
+      /** How long an instance waits for another to confirm a command (an interrupt, a handover). */
+      commandTimeoutMs: env.CLUSTER_COMMAND_TIMEOUT_MS,
+    },
+    simulated: {
+      tokensPerSecond: env.SIMULATED_TOKENS_PER_SECOND,
+      firstTokenDelayMs: env.SIMULATED_FIRST_TOKEN_DELAY_MS,
+      replyTokens: env.SIMULATED_REPLY_TOKENS,
+    },
+  };
+}
+
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+/** Parses the environment; throws a ConfigError naming every bad variable. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  }
+  const config = toConfig(parsed.data);
+  if (config.production && config.auth.openMode) {
+    throw new ConfigError(
+      'GATEWAY_API_KEYS and GATEWAY_ADMIN_KEYS are empty and NODE_ENV=production: refusing to start without authentication',
+    );
+  }
+  if ((config.tts.provider === 'openai' || config.tts.provider === 'dashscope') && !config.tts.apiKey && !config.tts.baseUrl) {
+    throw new ConfigError(`TTS_PROVIDER=${config.tts.provider} needs TTS_API_KEY (or a TTS_BASE_URL of a server that needs none)`);
+  }
+  if (config.ws.sendHardLimitBytes <= config.ws.sendHighWaterBytes) {
+    throw new ConfigError('WS_SEND_HARD_LIMIT_BYTES must be larger than WS_SEND_HIGH_WATER_BYTES');
+  }
+  return config;
+}

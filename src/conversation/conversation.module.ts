@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { ConversationService } from './conversation.service.js';
+import { ClusterService } from '../cluster/cluster.service.js';
+import { ConversationStore, InMemoryConversationStore } from './conversation.store.js';
+import { HistoryController } from './history.controller.js';
+import { RedisConversationStore } from './redis-conversation.store.js';
+
+@Module({
+  imports: [AuthModule],
+  controllers: [HistoryController],
+  providers: [
+    {
+      provide: ConversationStore,
+      inject: [ClusterService],
+      useFactory: (cluster: ClusterService) => (cluster.enabled ? new RedisConversationStore(cluster) : new InMemoryConversationStore()),
+    },
+    ConversationService,
+  ],
+  exports: [ConversationService],
+})
+export class ConversationModule {}

@@ -1,0 +1,111 @@
+import type { WebSocket } from 'ws';
+import type { AppConfig } from '../config/config.schema.js';
+import type { GatewayError } from '../errors/gateway-error.js';
+import { type Envelope, PROTOCOL_VERSION } from '../protocol/envelope.js';
+import type { ServerMsgType, ServerPayloads } from '../protocol/server-messages.js';
+import { Heartbeat } from './heartbeat.js';
+import type { Sink } from './outbound-queue.js';
+import type { Session } from './session.js';
+import { TokenBucket } from './token-bucket.js';
+
+/** How long a failed connection may take to complete its close handshake before it is cut. */
+const CLOSE_HANDSHAKE_MS = 2_000;
+
+export interface ConnectionEvents {
+  /** The peer stopped answering pings, or never registered, or reads too slowly. */
+  onDead(connection: Connection, why: 'heartbeat' | 'register-timeout' | 'slow-consumer'): void;
+}
+
+/**
+ * One WebSocket: its rate limits, its keepalive and, once registered or
+ * resumed, its session. The session's frames reach it through the session's
+ * queue; what concerns this socket alone (acks of its own messages, errors
+ * about them) is sent here directly, without a sequence number.
+ */
+export class Connection implements Sink {
+  session?: Session;
+  /** Every message but INTERRUPT. */
+  readonly rate: TokenBucket;
+  /** INTERRUPTs: a bucket of their own, so that no flood of other messages keeps a client from stopping its requests. */
+  readonly interruptRate: TokenBucket;
+  private readonly heartbeat: Heartbeat;
+  private registerTimer?: NodeJS.Timeout;
+  private readonly hardLimitBytes: number;
+
+  constructor(
+    readonly socket: WebSocket,
+    readonly remoteAddress: string,
+    config: AppConfig,
+    private readonly events: ConnectionEvents,
+  ) {
+    const { ws, limits } = config;
+    this.hardLimitBytes = ws.sendHardLimitBytes;
+    this.rate = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
+    this.interruptRate = new TokenBucket(limits.interruptRateLimitPerSecond, limits.interruptRateLimitBurst);
+    this.heartbeat = new Heartbeat(socket, ws.pingIntervalMs, ws.pongTimeoutMs, () => events.onDead(this, 'heartbeat'));
+    this.registerTimer = setTimeout(() => events.onDead(this, 'register-timeout'), ws.registerTimeoutMs);
+  }
+
+  attach(session: Session): void {
+    this.session = session;
+    clearTimeout(this.registerTimer);
+    this.registerTimer = undefined;
+  }
+
+  /** A frame for this socket only (no sequence number, not replayed). */
+  sendDirect<T extends ServerMsgType>(type: T, payload: ServerPayloads[T]): void {
+    if (this.socket.readyState !== this.socket.OPEN) return;
+    // A client that sends but never reads would otherwise pile its own answers up here.
+    if (this.socket.bufferedAmount > this.hardLimitBytes) {
+      this.events.onDead(this, 'slow-consumer');
+      return;
+    }
+    this.socket.send(this.encode(type, payload));
+  }
+
+  sendError(error: GatewayError, requestId?: string): void {
+    this.sendDirect('ERROR', error.toPayload(requestId));
+  }
+
+  /**
+   * Ends the connection with an ERROR saying why, straight to the socket, and
+   * the close frame right behind it.
+   */
+  fail(error: GatewayError): void {
+    this.dispose();
+    closeWithError(this.socket, error, this.session?.id);
+  }
+
+  /** Stops timers; the socket is closing or closed. */
+  dispose(): void {
+    this.heartbeat.stop();
+    clearTimeout(this.registerTimer);
+  }
+
+  private encode<T extends ServerMsgType>(type: T, payload: ServerPayloads[T]): string {
+    return encode(type, payload, this.session?.id);
+  }
+}
+
+/**
+ * An ERROR saying why, then the close frame right behind it: for a
+ * connection the gateway gives up on, or a socket it refuses outright.
+ */
+export function closeWithError(socket: WebSocket, error: GatewayError, sessionId?: string): void {
+  if (socket.readyState !== socket.OPEN) return;
+  socket.send(encode('ERROR', error.toPayload(), sessionId));
+  socket.close(error.closeCode ?? 1011, error.code);
+  // A peer that does not read never completes the close handshake; ws would wait 30 s.
+  setTimeout(() => socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
+}
+
+function encode<T extends ServerMsgType>(type: T, payload: ServerPayloads[T], sessionId: string | undefined): string {
+  const envelope: Envelope<T, ServerPayloads[T]> = {
+    version: PROTOCOL_VERSION,
+    msg_type: type,
+    ...(sessionId !== undefined && { session_id: sessionId }),
+    payload,
+    timestamp: Date.now(),
+  };
+  return JSON.stringify(envelope);
+}

@@ -1,0 +1,52 @@
+import { GatewayError } from '../errors/gateway-error.js';
+import { EnvelopeSchema, isClientMsgType } from '../protocol/client-messages.js';
+import { PROTOCOL_VERSION } from '../protocol/envelope.js';
+import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
+import { zodIssues } from './zod-issues.js';
+
+export type ParsedFrame = { event: string; data: InboundMessage } | { event: typeof INVALID_EVENT; data: InvalidMessage };
+
+/**
+ * The WsAdapter routes on `event`; our clients send `msg_type`. Every frame
+ * gets an event, so nothing is dropped silently: a frame that is not a valid
+ * envelope of a known type goes to the INVALID_EVENT handler, which answers
+ * with an ERROR frame.
+ */
+export function parseEnvelope(data: unknown): ParsedFrame {
+  const receivedAt = performance.now();
+  const invalid = (error: GatewayError): ParsedFrame => ({ event: INVALID_EVENT, data: { error, receivedAt } });
+
+  if (typeof data !== 'string') return invalid(new GatewayError('BINARY_NOT_SUPPORTED'));
+  let json: unknown;
+  try {
+    json = JSON.parse(data);
+  } catch {
+    return invalid(new GatewayError('INVALID_JSON'));
+  }
+  const parsed = EnvelopeSchema.safeParse(json);
+  if (!parsed.success) {
+    return invalid(new GatewayError('INVALID_MESSAGE', { message: 'Not a valid envelope', issues: zodIssues(parsed.error) }));
+  }
+  const envelope = parsed.data;
+  if (envelope.version !== PROTOCOL_VERSION) {
+    return invalid(
+      new GatewayError('UNSUPPORTED_VERSION', { message: `Unsupported version "${envelope.version}"; use "${PROTOCOL_VERSION}"` }),
+    );
+  }
+  if (!isClientMsgType(envelope.msg_type)) {
+    return invalid(new GatewayError('UNKNOWN_MSG_TYPE', { message: `Unknown msg_type "${envelope.msg_type}"` }));
+  }
+  return {
+    event: envelope.msg_type,
+    data: {
+      envelope: {
+        version: PROTOCOL_VERSION,
+        msg_type: envelope.msg_type,
+        ...(envelope.session_id != null && { session_id: envelope.session_id }),
+        payload: envelope.payload,
+        timestamp: envelope.timestamp ?? Date.now(),
+      },
+      receivedAt,
+    },
+  };
+}

@@ -1,0 +1,17 @@
+import type { Envelope } from '../protocol/envelope.js';
+import type { GatewayError } from '../errors/gateway-error.js';
+
+/** What the adapter hands to a handler: the envelope and when it arrived. */
+export interface InboundMessage {
+  envelope: Envelope<string, Record<string, unknown>>;
+  /** `performance.now()` at parse time, the start of every latency we log. */
+  receivedAt: number;
+}
+
+/** Frames that are not a valid envelope are routed here instead of being dropped. */
+export const INVALID_EVENT = '$invalid';
+
+export interface InvalidMessage {
+  error: GatewayError;
+  receivedAt: number;
+}

@@ -1,0 +1,25 @@
+const monotonicNow = (): number => performance.now();
+
+/** Messages a client may send: `burst` at once, refilled at `ratePerSecond`. */
+export class TokenBucket {
+  private tokens: number;
+  private refilledAt: number;
+
+  constructor(
+    private readonly ratePerSecond: number,
+    private readonly burst: number,
+    private readonly now: () => number = monotonicNow,
+  ) {
+    this.tokens = burst;
+    this.refilledAt = now();
+  }
+
+  take(): boolean {
+    const now = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.ratePerSecond);
+    this.refilledAt = now;
+    if (this.tokens < 1) return false;
+    this.tokens -= 1;
+    return true;
+  }
+}

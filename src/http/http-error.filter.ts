@@ -1,0 +1,43 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, Logger } from '@nestjs/common';
+import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
+import { openAiErrorBody } from './openai-error.js';
+
+/**
+ * Every HTTP error, on every route (bootstrap.ts makes it global; WebSocket
+ * handlers have their own filter), as an OpenAI-style body,
+ * `{"error": {message, type, code}}`, with the status of its code. Internal
+ * errors are logged and reach the client as INTERNAL_ERROR only.
+ */
+@Catch()
+export class HttpErrorFilter implements ExceptionFilter {
+  private readonly logger = new Logger(HttpErrorFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const http = host.switchToHttp();
+    const response = http.getResponse<ServerResponse>();
+    const { status, body } = this.describe(exception, http.getRequest<IncomingMessage>());
+    if (response.headersSent) {
+      response.destroy();
+      return;
+    }
+    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+  }
+
+  private describe(exception: unknown, request: IncomingMessage): { status: number; body: object } {
+    if (exception instanceof HttpException) {
+      // Nest's own: the router's for an unknown route; nothing else is expected.
+      const status = exception.getStatus();
+      if (status === 404) {
+        const path = (request.url ?? '/').split('?')[0];
+        const error = new GatewayError('ROUTE_NOT_FOUND', { message: `Unknown endpoint: ${request.method ?? 'GET'} ${path}` });
+        return { status, body: openAiErrorBody(error) };
+      }
+      this.logger.warn(`${status} from Nest: ${exception.message}`);
+      return { status, body: openAiErrorBody(new GatewayError(status >= 500 ? 'INTERNAL_ERROR' : 'INVALID_MESSAGE'), status) };
+    }
+    const error = toGatewayError(exception);
+    if (error.code === 'INTERNAL_ERROR') this.logger.error(exception);
+    return { status: error.status, body: openAiErrorBody(error) };
+  }
+}

@@ -1,0 +1,24 @@
+import type { GatewayError } from '../errors/gateway-error.js';
+
+/** OpenAI's error `type` for a status, so SDK clients classify our errors as they do OpenAI's. */
+export function openAiErrorType(status: number): string {
+  if (status === 401) return 'authentication_error';
+  if (status === 403) return 'permission_error';
+  if (status === 404) return 'not_found_error';
+  if (status === 429) return 'rate_limit_error';
+  if (status >= 500) return 'api_error';
+  return 'invalid_request_error';
+}
+
+/** `{"error": {message, type, code, param}}`, as OpenAI writes its errors. */
+export function openAiErrorBody(error: GatewayError, status = error.status, message = error.message): object {
+  return {
+    error: {
+      message,
+      type: openAiErrorType(status),
+      code: error.code,
+      param: null,
+      ...(error.issues && { issues: error.issues }),
+    },
+  };
+}

@@ -1,0 +1,53 @@
+import type { Observable } from 'rxjs';
+import type { ChatMessage, ToolDefinition } from '../protocol/chat.js';
+import type { CompletionBody, CompletionPart } from './completion-part.js';
+import { synthesizeCompletion } from './completion-synthesis.js';
+
+export type { ChatMessage, ToolCall, ToolDefinition } from '../protocol/chat.js';
+
+export interface LlmRequest {
+  messages: ChatMessage[];
+  /** Offered to the model; it may answer with tool calls instead of (or after) text. */
+  tools?: ToolDefinition[];
+}
+
+export interface ProviderUsage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens: number;
+}
+
+export type LlmEvent =
+  | { type: 'text'; text: string }
+  | { type: 'reasoning'; text: string }
+  /** A fragment of a tool call: the first one of an index carries id and name, the rest pieces of `arguments`. */
+  | { type: 'tool_call'; index: number; id?: string; name?: string; arguments?: string }
+  | { type: 'finish'; reason: string | null }
+  | { type: 'usage'; usage: ProviderUsage };
+
+export interface LlmDescriptor {
+  provider: string;
+  model: string;
+  simulated: boolean;
+}
+
+/**
+ * The upstream model. `stream()` returns a cold Observable: nothing is sent
+ * before it is subscribed, and unsubscribing tears the call down (aborts the
+ * HTTP request, which closes its connection). It errors with an UpstreamError.
+ */
+export abstract class LlmProvider {
+  abstract readonly descriptor: LlmDescriptor;
+  abstract stream(request: LlmRequest): Observable<LlmEvent>;
+
+  /**
+   * A client's chat-completions body, for the OpenAI-compatible endpoint:
+   * cold and torn down like `stream()`. By default the reply is `stream()`'s,
+   * written in OpenAI's format; a provider that speaks it passes the body on.
+   */
+  completion(body: CompletionBody): Observable<CompletionPart> {
+    const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
+    const tools = Array.isArray(body.tools) ? (body.tools as ToolDefinition[]) : undefined;
+    return synthesizeCompletion(this.stream({ messages, ...(tools && { tools }) }), body);
+  }
+}

@@ -1,0 +1,137 @@
+import { z } from 'zod';
+
+/**
+ * What clients may send. The schemas validate on the server; their input
+ * types are what the client SDK and the tests build messages from.
+ */
+
+/** Safe in logs, metrics labels and storage keys. */
+export const RequestId = z
+  .string()
+  .min(1)
+  .max(128)
+  .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
+
+export const EnvelopeSchema = z.object({
+  version: z.string().max(16),
+  msg_type: z.string().min(1).max(64),
+  session_id: z.string().max(128).nullish(),
+  payload: z.record(z.string(), z.unknown()).default({}),
+  timestamp: z.number().optional(),
+});
+
+/** A function the client runs for the model, declared in OpenAI's tool schema. */
+export const ClientToolDefinition = z.object({
+  type: z.literal('function'),
+  function: z.object({
+    name: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -'),
+    description: z.string().max(2048).optional(),
+    parameters: z.record(z.string(), z.json()).optional(),
+  }),
+});
+
+export const RegisterPayload = z.object({
+  // Checked by the auth service, so that a missing or malformed credential is
+  // answered with AUTH_FAILED rather than a schema error.
+  auth: z.object({ auth_type: z.string().max(32), api_key: z.string().max(512) }).partial().nullish(),
+  platform: z.string().max(64).default('unknown'),
+  require_tts: z.boolean().default(false),
+  /** Accepted for compatibility with the predecessor's clients, and ignored: the gateway does no speech recognition. */
+  enable_srs: z.boolean().optional(),
+  /** Functions this client runs: the model may call them, the gateway asks with FUNCTION_CALL. */
+  function_calling: z
+    .array(ClientToolDefinition)
+    .max(128)
+    .default([])
+    .refine((tools) => new Set(tools.map((t) => t.function.name)).size === tools.length, 'function names must be unique'),
+  /** How audio frames reach this client: base64 inside RESPONSE envelopes, or binary WebSocket frames. */
+  audio_transport: z.enum(['json', 'binary']).default('json'),
+  /** The default for REQUESTs: keep running when the socket closes, until it is resumed or the grace period ends. */
+  durable: z.boolean().default(false),
+});
+
+/** Instead of REGISTER, on a new socket: re-attach a session and get every frame after `last_seq`. */
+export const ResumePayload = z.object({
+  session_id: z.string().min(1).max(128),
+  last_seq: z.number().int().min(0),
+  auth: z.object({ auth_type: z.string().max(32), api_key: z.string().max(512) }).partial().nullish(),
+});
+
+export const RequestPayload = z.object({
+  request_id: RequestId,
+  data_type: z.literal('TEXT'),
+  stream_flag: z.enum(['START', 'CONTINUE', 'END']).optional(),
+  stream_seq: z.number().int().min(0).optional(),
+  content: z.object({ text: z.string().min(1) }),
+  require_tts: z.boolean().optional(),
+  /** Overrides the session's default (REGISTER durable). */
+  durable: z.boolean().optional(),
+});
+
+/** How far the client has played a request's audio: every frame before `voice_stream_seq`, and `played_ms` into that one. */
+export const PlayedPosition = z.object({
+  voice_stream_seq: z.number().int().min(0),
+  played_ms: z.number().min(0).max(3_600_000),
+});
+
+export const PlaybackPayload = PlayedPosition.extend({ request_id: RequestId });
+
+export const InterruptPayload = z.object({
+  /** Absent or null: every active request of the session. */
+  interrupt_request_id: RequestId.nullish(),
+  /** Where playback of `interrupt_request_id`'s audio stopped, so the gateway knows what the user heard. */
+  played_until: PlayedPosition.optional(),
+  /**
+   * What to stop: `request` (the one named), `session` (all of this session's),
+   * or `user` (everything of this API key, in every session and task).
+   * Default: `request` with an id, `session` without.
+   */
+  scope: z.enum(['request', 'session', 'user']).optional(),
+  reason: z
+    .string()
+    .min(1)
+    .max(64)
+    .regex(/^[A-Za-z0-9_.:-]+$/)
+    .default('USER_INTERRUPT'),
+});
+
+export const HeartbeatPayload = z.looseObject({});
+
+/** Asks for the session's conversation history. */
+export const HistoryRequestPayload = z.looseObject({});
+
+/** Clears the session's conversation history. */
+export const ResetPayload = z.looseObject({});
+
+/** The answer to a FUNCTION_CALL: `result` (any JSON) or `error`. */
+export const FunctionResultPayload = z.object({
+  request_id: RequestId,
+  call_id: z.string().min(1).max(128),
+  result: z.json().optional(),
+  error: z.string().max(4000).optional(),
+});
+
+export const CLIENT_PAYLOAD_SCHEMAS = {
+  REGISTER: RegisterPayload,
+  RESUME: ResumePayload,
+  REQUEST: RequestPayload,
+  INTERRUPT: InterruptPayload,
+  PLAYBACK: PlaybackPayload,
+  HEARTBEAT: HeartbeatPayload,
+  HISTORY: HistoryRequestPayload,
+  RESET: ResetPayload,
+  FUNCTION_RESULT: FunctionResultPayload,
+} as const;
+
+export type ClientMsgType = keyof typeof CLIENT_PAYLOAD_SCHEMAS;
+
+/** What a client sends (defaults may be omitted). */
+export type ClientPayloads = { [K in ClientMsgType]: z.input<(typeof CLIENT_PAYLOAD_SCHEMAS)[K]> };
+/** What the server works with after validation (defaults filled in). */
+export type ParsedClientPayloads = { [K in ClientMsgType]: z.output<(typeof CLIENT_PAYLOAD_SCHEMAS)[K]> };
+
+export function isClientMsgType(value: string): value is ClientMsgType {
+  return Object.hasOwn(CLIENT_PAYLOAD_SCHEMAS, value);
+}

@@ -1,0 +1,10 @@
+import { createServer } from 'node:net';
+
+/** A port nobody listens on right now (for a server of the test's own that needs a known port). */
+export async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}
