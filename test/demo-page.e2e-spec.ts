@@ -27,7 +27,9 @@ describe('the demo page, served by the gateway', () => {
     expect((await js.text()).length).toBeGreaterThan(10_000);
     expect((await fetch(`${gateway.httpUrl}/demo/demo.css`)).headers.get('content-type')).toBe('text/css; charset=utf-8');
     for (const path of ['/demo/index.html', '/demo/package.json', '/demo/..%2F..%2Fpackage.json']) {
-      expect((await fetch(`${gateway.httpUrl}${path}`)).status).toBe(404);
+      const missing = await fetch(`${gateway.httpUrl}${path}`);
+      expect(missing.status).toBe(404);
+      expect(await missing.json()).toMatchObject({ error: { code: 'ROUTE_NOT_FOUND' } });
     }
   });
 

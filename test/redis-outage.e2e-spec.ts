@@ -45,10 +45,18 @@ describe('Redis restarted under a running gateway', () => {
     expect(await ready()).toBe(200);
     client.request('story');
     await client.textFrames('story', 20);
+    const task = await fetch(`${gateway.httpUrl}/v1/tasks`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ content: { text: 'a task' } }),
+    });
+    const taskId = ((await task.json()) as { task_id: string }).task_id;
 
     await redis.kill();
     await client.textFrames('story', 40);
-    expect(await ready()).toBe(503);
+    const unready = await fetch(`${gateway.httpUrl}/ready`);
+    expect(unready.status).toBe(503);
+    expect(await unready.json()).toMatchObject({ error: { code: 'NOT_READY', message: expect.stringContaining('Redis') } });
     await redis.restart();
 
     const end = await client.endOf('story', 10_000);
@@ -67,6 +75,10 @@ describe('Redis restarted under a running gateway', () => {
       }
       expect(owner).toBe('A');
       expect(await ready()).toBe(200);
+      // The task ran, and maybe ended, while Redis was away: its record is there again for other instances.
+      const [taskKey] = await probe.keys(`*task:${taskId}`);
+      expect(taskKey).toBeDefined();
+      expect(JSON.parse((await probe.get(taskKey!))!)).toMatchObject({ task_id: taskId, owner: 'A' });
     } finally {
       probe.disconnect();
     }

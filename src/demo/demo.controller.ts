@@ -3,6 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { GatewayError } from '../errors/gateway-error.js';
 
 /** Built by `npm run build` (client/scripts/demo-bundle.mjs); the same path from src/ and from dist/. */
 const DEMO_DIR = new URL('../../client/dist/demo/', import.meta.url);
@@ -34,7 +35,7 @@ export class DemoController {
   @Get('demo/:asset')
   async asset(@Param('asset') asset: string, @Res() res: ServerResponse): Promise<void> {
     const type = Object.hasOwn(ASSETS, asset) ? ASSETS[asset] : undefined;
-    if (type === undefined) return send(res, 404, 'text/plain; charset=utf-8', 'Not found');
+    if (type === undefined) throw new GatewayError('ROUTE_NOT_FOUND', { message: 'Unknown endpoint: GET /demo/' + asset });
     const body = await this.read(asset, res);
     if (body !== undefined) send(res, 200, type, body);
   }

@@ -24,18 +24,22 @@ export class HealthController {
     return this.health.check([]);
   }
 
-  /** Send traffic here: not draining for a shutdown (503 NOT_READY, like any HTTP error in OpenAI's shape), and Redis reachable when there is one. */
+  /** Send traffic here: not draining for a shutdown, and Redis reachable when there is one (else 503 NOT_READY, in OpenAI's error shape). */
   @Get('ready')
   @HealthCheck()
-  ready(): Promise<HealthCheckResult> {
+  async ready(): Promise<HealthCheckResult> {
     if (this.shutdown.draining) throw new GatewayError('NOT_READY');
-    return this.health.check([() => this.indicators.check('gateway').up(), ...(this.cluster.enabled ? [() => this.redis()] : [])]);
+    if (this.cluster.enabled && !(await this.redisAnswers())) {
+      throw new GatewayError('NOT_READY', { message: 'Redis does not answer; send traffic elsewhere' });
+    }
+    return this.health.check([
+      () => this.indicators.check('gateway').up(),
+      ...(this.cluster.enabled ? [() => this.indicators.check('redis').up({ instance: this.cluster.instanceId })] : []),
+    ]);
   }
 
-  private async redis() {
-    const redis = this.indicators.check('redis');
+  private async redisAnswers(): Promise<boolean> {
     const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, REDIS_PING_TIMEOUT_MS, false).unref());
-    const answered = await Promise.race([this.cluster.ping().catch(() => false), timeout]);
-    return answered ? redis.up({ instance: this.cluster.instanceId }) : redis.down({ message: 'Redis does not answer' });
+    return Promise.race([this.cluster.ping().catch(() => false), timeout]);
   }
 }

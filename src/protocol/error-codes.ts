@@ -32,7 +32,7 @@ export const ERROR_CODES = {
   REQUEST_NOT_FOUND: { status: 404, message: 'No such active request' },
   TASK_NOT_FOUND: { status: 404, message: 'No such task' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such endpoint' },
-  REQUEST_CANCELLED: { status: 503, message: 'The request was cancelled by an operator' },
+  REQUEST_CANCELLED: { status: 503, message: 'The request was stopped before it finished (a stop of the request, its user or the gateway)' },
   REGISTER_TIMEOUT: { status: 408, message: 'No REGISTER in time', closeCode: 1008 },
   SERVER_BUSY: { status: 503, message: 'The gateway is at its session limit', closeCode: 1013 },
   NOT_READY: { status: 503, message: 'The gateway is draining for a shutdown; send traffic elsewhere' },

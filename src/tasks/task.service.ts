@@ -59,7 +59,10 @@ export class TaskService {
     private readonly sharedLog: RedisEventLog,
     private readonly concurrency: KeyConcurrency,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    // Records written while Redis was away are written again, ended ones for what is left of their time.
+    if (cluster.enabled) cluster.reconnected$.subscribe(() => this.tasks.forEach(({ record }) => this.publish(record)));
+  }
 
   /** Throws CONCURRENCY_LIMITED when the key already runs HTTP_MAX_CONCURRENT_PER_KEY requests (tasks and completions). */
   start(identity: Identity, input: TaskInput): TaskRecord {
@@ -108,7 +111,7 @@ export class TaskService {
       throw error;
     }
     this.tasks.set(record.task_id, task);
-    this.directory.putTask(record);
+    this.publish(record);
     return record;
   }
 
@@ -178,10 +181,17 @@ export class TaskService {
     return this.cluster.enabled ? undefined : this.tasks.get(task.task_id)?.session.log;
   }
 
+  /** Into Redis: a running task's record stays, an ended one expires TASK_TTL_MS after its end. */
+  private publish(record: TaskRecord): void {
+    if (record.ended_at === null) return this.directory.putTask(record);
+    const left = record.ended_at + this.config.sessions.taskTtlMs - Date.now();
+    if (left > 0) this.directory.putTask(record, left);
+  }
+
   private ended(task: LocalTask, end: EndPayload): void {
     const { record, session } = task;
     Object.assign(record, { end, ended_at: Date.now(), state: stateOf(end) });
-    this.directory.putTask(record, this.config.sessions.taskTtlMs);
+    this.publish(record);
     // A session it borrowed, now without socket or task, may expire like any other.
     if (!task.ownSession && session.connectionCount === 0 && !session.forwarded) this.lifecycle.awaitResume(session);
     // Kept for reading back; then forgotten, with the session that was made for it.
