@@ -1,7 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { expectClosedWithin } from './expect-cut.js';
-import { SocketCloseWatcher } from './socket-close-watcher.js';
+import { type RecordedCall, RecordingHttpServer } from './recording-http-server.js';
 
 /**
  * A real local HTTP server speaking OpenAI's `POST /v1/audio/speech` with a
@@ -26,21 +25,9 @@ export type SpeechBehavior =
   /** Streams `afterBytes` bytes of audio, then says nothing more, leaving the response open until the client goes. */
   | { kind: 'stall'; afterBytes: number };
 
-export interface SpeechCall {
-  index: number;
-  body: Record<string, unknown>;
-  headers: IncomingMessage['headers'];
-  /** The client's port: two calls with the same one shared a keep-alive connection. */
-  remotePort?: number;
-  openedAt: number;
+export interface SpeechCall extends RecordedCall {
   /** Audio bytes handed to the socket so far. */
   bytesWritten: number;
-  /** The response ended normally. */
-  completed: boolean;
-  /** `performance.now()` when the TCP connection closed; undefined while open. */
-  socketClosedAt?: number;
-  /** Resolves with `socketClosedAt`. */
-  socketClosed: Promise<number>;
 }
 
 export const FAKE_SPEECH_KEY = 'sk-speech-test';
@@ -48,66 +35,19 @@ export const FAKE_SPEECH_KEY = 'sk-speech-test';
 const DEFAULT_BYTES_PER_CHAR = 480;
 const DEFAULT_CHUNK_BYTES = 4800;
 
-export class FakeSpeechServer {
+export class FakeSpeechServer extends RecordingHttpServer<SpeechCall> {
   behavior: SpeechBehavior = { kind: 'speak' };
-  readonly calls: SpeechCall[] = [];
-  private server?: Server;
-  private readonly watcher = new SocketCloseWatcher();
-  private waiters: { index: number; resolve: (call: SpeechCall) => void }[] = [];
 
-  /** Returns the base URL, ending in /v1. */
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.watcher.watch(this.server);
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `${this.origin}/v1`;
+  constructor() {
+    super('/v1/audio/speech', FAKE_SPEECH_KEY);
   }
 
-  get origin(): string {
-    const { port } = this.server!.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
+  protected recordCall(recorded: RecordedCall): SpeechCall {
+    return Object.assign(recorded, { bytesWritten: 0 });
   }
 
-  async stop(): Promise<void> {
-    this.watcher.destroyAll();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
-  /** The index-th call (0-based) to reach this server, once it has arrived. */
-  call(index: number): Promise<SpeechCall> {
-    const arrived = this.calls[index];
-    if (arrived) return Promise.resolve(arrived);
-    return new Promise((resolve) => this.waiters.push({ index, resolve }));
-  }
-
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readJson(req);
-    const call: SpeechCall = {
-      index: this.calls.length,
-      body,
-      headers: req.headers,
-      remotePort: req.socket.remotePort,
-      openedAt: performance.now(),
-      bytesWritten: 0,
-      completed: false,
-      socketClosed: this.watcher.closed(req.socket).then((at) => (call.socketClosedAt = at)),
-    };
-    this.calls.push(call);
-    this.waiters = this.waiters.filter((waiter) => {
-      if (waiter.index !== call.index) return true;
-      waiter.resolve(call);
-      return false;
-    });
-
-    if (req.url !== '/v1/audio/speech' || req.method !== 'POST') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
-      return;
-    }
-    if (req.headers.authorization !== `Bearer ${FAKE_SPEECH_KEY}`) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"bad key"}}');
-      return;
-    }
-    await this.respond(this.behavior, call, body, res);
+  protected serve(call: SpeechCall, res: ServerResponse): Promise<void> {
+    return this.respond(this.behavior, call, call.body, res);
   }
 
   private async respond(
@@ -177,16 +117,6 @@ export function expectSpeechCutWithin(call: SpeechCall, since: number, withinMs 
     since,
     withinMs,
   );
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const parts: Buffer[] = [];
-  for await (const part of req) parts.push(part as Buffer);
-  try {
-    return JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
 }
 
 /** Resolves when the response can take more, or is gone. */

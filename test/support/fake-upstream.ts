@@ -1,7 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import type { ServerResponse } from 'node:http';
 import { expectClosedWithin } from './expect-cut.js';
-import { SocketCloseWatcher } from './socket-close-watcher.js';
+import { type RecordedCall, RecordingHttpServer } from './recording-http-server.js';
 
 /**
  * A real local HTTP server speaking OpenAI's streaming chat-completions
@@ -37,52 +36,18 @@ export interface ScriptedToolCall {
   arguments: string;
 }
 
-export interface UpstreamCall {
-  index: number;
-  body: Record<string, unknown>;
-  headers: IncomingMessage['headers'];
-  /** The client's port: two calls with the same one shared a keep-alive connection. */
-  remotePort?: number;
-  openedAt: number;
+export interface UpstreamCall extends RecordedCall {
+  /** Content chunks handed to the socket so far. */
   chunksWritten: number;
-  /** The response ended normally (we wrote [DONE] and ended it). */
-  completed: boolean;
-  /** `performance.now()` when the TCP connection closed; undefined while open. */
-  socketClosedAt?: number;
-  /** Resolves with `socketClosedAt`. */
-  socketClosed: Promise<number>;
 }
 
 export const DEFAULT_UPSTREAM_KEY = 'sk-upstream-test';
 
-export class FakeUpstream {
+export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
   behavior: UpstreamBehavior = { kind: 'stream' };
-  readonly calls: UpstreamCall[] = [];
-  private server?: Server;
-  private readonly watcher = new SocketCloseWatcher();
-  private waiters: { test: (call: UpstreamCall) => boolean; resolve: (call: UpstreamCall) => void }[] = [];
 
-  /** Returns the base URL, ending in /v1. */
-  async start(): Promise<string> {
-    this.server = createServer((req, res) => void this.handle(req, res));
-    this.watcher.watch(this.server);
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    return `${this.origin}/v1`;
-  }
-
-  get origin(): string {
-    const { port } = this.server!.address() as AddressInfo;
-    return `http://127.0.0.1:${port}`;
-  }
-
-  async stop(): Promise<void> {
-    this.watcher.destroyAll();
-    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
-  }
-
-  /** The index-th call (0-based) to reach this upstream, once it has arrived. */
-  call(index: number): Promise<UpstreamCall> {
-    return this.callWhere((call) => call.index === index);
+  constructor() {
+    super('/v1/chat/completions', DEFAULT_UPSTREAM_KEY);
   }
 
   /** The first call whose last user message contains `text`, once it has arrived. */
@@ -90,45 +55,17 @@ export class FakeUpstream {
     return this.callWhere((call) => lastUserText(call.body).includes(text));
   }
 
-  callWhere(test: (call: UpstreamCall) => boolean): Promise<UpstreamCall> {
-    const arrived = this.calls.find(test);
-    if (arrived) return Promise.resolve(arrived);
-    return new Promise((resolve) => this.waiters.push({ test, resolve }));
-  }
-
   /** Forgets the calls recorded so far (the benchmark reuses one upstream for several targets). */
   clearCalls(): void {
     this.calls.length = 0;
   }
 
-  private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readJson(req);
-    const call: UpstreamCall = {
-      index: this.calls.length,
-      body,
-      headers: req.headers,
-      remotePort: req.socket.remotePort,
-      openedAt: performance.now(),
-      chunksWritten: 0,
-      completed: false,
-      socketClosed: this.watcher.closed(req.socket).then((at) => (call.socketClosedAt = at)),
-    };
-    this.calls.push(call);
-    this.waiters = this.waiters.filter((waiter) => {
-      if (!waiter.test(call)) return true;
-      waiter.resolve(call);
-      return false;
-    });
+  protected recordCall(recorded: RecordedCall): UpstreamCall {
+    return Object.assign(recorded, { chunksWritten: 0 });
+  }
 
-    if (req.url !== '/v1/chat/completions' || req.method !== 'POST') {
-      res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
-      return;
-    }
-    if (req.headers.authorization !== `Bearer ${DEFAULT_UPSTREAM_KEY}`) {
-      res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"bad key"}}');
-      return;
-    }
-    const unanswered = unansweredToolCalls(body);
+  protected async serve(call: UpstreamCall, res: ServerResponse): Promise<void> {
+    const unanswered = unansweredToolCalls(call.body);
     if (unanswered.length > 0) {
       // What OpenAI (and DashScope, and vLLM) answer: the history is invalid.
       call.completed = true;
@@ -144,7 +81,7 @@ export class FakeUpstream {
       );
       return;
     }
-    await this.respond(this.behavior, call, body, res);
+    await this.respond(this.behavior, call, call.body, res);
   }
 
   private async respond(
@@ -305,16 +242,6 @@ function chunk(model: string, delta: Record<string, unknown>, finishReason: stri
 
 function sse(data: unknown): string {
   return `data: ${JSON.stringify(data)}\n\n`;
-}
-
-async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
-  const parts: Buffer[] = [];
-  for await (const part of req) parts.push(part as Buffer);
-  try {
-    return JSON.parse(Buffer.concat(parts).toString('utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
 }
 
 /** Unref'd: a response still sleeping must not keep the test process alive after stop(). */
