@@ -17,6 +17,8 @@ export class BenchClient {
   audioFrames = 0;
   /** Arrival of the latest audio frame, by request. */
   readonly lastAudioAt = new Map<string, number>();
+  /** From REGISTER_ACK. */
+  sessionId?: string;
   private waiters: Waiter[] = [];
 
   private constructor(readonly socket: WebSocket) {
@@ -28,6 +30,7 @@ export class BenchClient {
         return;
       }
       const frame = JSON.parse(data.toString()) as Frame;
+      if (frame.msg_type === 'REGISTER_ACK') this.sessionId = frame.payload.session_id as string;
       if (frame.msg_type === 'RESPONSE') {
         if ((frame.payload.text_stream_seq ?? -1) >= 0) this.textFrames += 1;
         if ((frame.payload.voice_stream_seq ?? -1) >= 0) {
@@ -45,16 +48,30 @@ export class BenchClient {
   }
 
   static async open(url: string, register: Record<string, unknown> = {}): Promise<BenchClient> {
+    const client = await BenchClient.connect(url);
+    const ack = client.next((f) => f.msg_type === 'REGISTER_ACK');
+    client.send('REGISTER', { auth: { auth_type: 'API_KEY', api_key: 'bench' }, platform: 'bench', ...register });
+    await ack;
+    return client;
+  }
+
+  /** A session from another socket, on this one (RESUME from `last_seq` 0: every logged frame again). */
+  static async resume(url: string, sessionId: string): Promise<BenchClient> {
+    const client = await BenchClient.connect(url);
+    const ack = client.next((f) => f.msg_type === 'RESUME_ACK');
+    client.send('RESUME', { session_id: sessionId, last_seq: 0, auth: { auth_type: 'API_KEY', api_key: 'bench' } });
+    await ack;
+    client.sessionId = sessionId;
+    return client;
+  }
+
+  private static async connect(url: string): Promise<BenchClient> {
     const socket = new WebSocket(url);
     await new Promise((resolve, reject) => {
       socket.once('open', resolve);
       socket.once('error', reject);
     });
-    const client = new BenchClient(socket);
-    const ack = client.next((f) => f.msg_type === 'REGISTER_ACK');
-    client.send('REGISTER', { auth: { auth_type: 'API_KEY', api_key: 'bench' }, platform: 'bench', ...register });
-    await ack;
-    return client;
+    return new BenchClient(socket);
   }
 
   send(msgType: string, payload: unknown): void {

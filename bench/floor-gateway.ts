@@ -6,10 +6,16 @@
  * turn, the audio forwarded as base64 as it arrives. The benchmark reports our
  * figures as ratios to this one, measured in the same run.
  *
+ * With REDIS_URL set, several floors stop each other's requests: an
+ * INTERRUPT for a request this process does not run is published to the
+ * others, whichever runs it aborts it and answers, then the ACK goes out —
+ * the least a cross-instance stop takes (one pub/sub round trip).
+ *
  *   PORT=8100 LLM_BASE_URL=http://127.0.0.1:9000/v1 node --import tsx bench/floor-gateway.ts
  */
 import { randomUUID } from 'node:crypto';
 import { EventSourceParserStream } from 'eventsource-parser/stream';
+import { Redis } from 'ioredis';
 import { WebSocketServer, type WebSocket } from 'ws';
 
 const port = Number(process.env.PORT ?? 8100);
@@ -26,6 +32,48 @@ interface ClientMessage {
     content?: { text?: string };
     interrupt_request_id?: string;
     require_tts?: boolean;
+  };
+}
+
+/** Every request this process runs, by id, for stops from other floors. */
+interface Running {
+  abort: () => void;
+  end: () => void;
+}
+const running = new Map<string, Running>();
+const cluster = process.env.REDIS_URL ? floorCluster(process.env.REDIS_URL) : undefined;
+
+function floorCluster(url: string) {
+  const [pub, sub] = [new Redis(url), new Redis(url)];
+  const me = randomUUID();
+  const replies = new Map<string, (stopped: string[]) => void>();
+  void sub.subscribe('floor:stop', `floor:reply:${me}`);
+  sub.on('message', (channel, message) => {
+    const { id, ids, from, stopped } = JSON.parse(message) as { id: string; ids?: string[]; from?: string; stopped?: string[] };
+    if (channel === 'floor:stop') {
+      const here = ids!.filter((requestId) => running.has(requestId));
+      if (here.length === 0) return;
+      for (const requestId of here) {
+        const stop = running.get(requestId)!;
+        stop.abort();
+        stop.end();
+      }
+      void pub.publish(`floor:reply:${from!}`, JSON.stringify({ id, stopped: here }));
+    } else replies.get(id)?.(stopped!);
+  });
+  return {
+    stop: (ids: string[]) =>
+      new Promise<string[]>((resolve) => {
+        const id = randomUUID();
+        const done = (stopped: string[]) => {
+          replies.delete(id);
+          clearTimeout(timer);
+          resolve(stopped);
+        };
+        const timer = setTimeout(() => done([]), 2000);
+        replies.set(id, done);
+        void pub.publish('floor:stop', JSON.stringify({ id, ids, from: me }));
+      }),
   };
 }
 
@@ -58,6 +106,15 @@ server.on('connection', (ws: WebSocket) => {
   const run = async (requestId: string, text: string, withSpeech: boolean) => {
     const abort = new AbortController();
     active.set(requestId, abort);
+    const entry: Running = {
+      abort: () => {
+        abort.abort();
+        active.delete(requestId);
+        running.delete(requestId);
+      },
+      end: () => end(requestId, true),
+    };
+    running.set(requestId, entry);
     const sentences: string[] = [];
     let wake: (() => void) | undefined;
     let textDone = false;
@@ -106,6 +163,7 @@ server.on('connection', (ws: WebSocket) => {
       // Aborted by an interrupt, which already sent the end frame.
     } finally {
       if (active.get(requestId) === abort) active.delete(requestId);
+      if (running.get(requestId) === entry) running.delete(requestId);
     }
   };
 
@@ -118,13 +176,17 @@ server.on('connection', (ws: WebSocket) => {
     else if (type === 'HEARTBEAT') send('HEARTBEAT', { server_time: Date.now() });
     else if (type === 'INTERRUPT') {
       const ids = payload.interrupt_request_id ? [payload.interrupt_request_id] : [...active.keys()];
-      const stopped = ids.filter((id) => active.has(id));
-      for (const id of stopped) {
-        active.get(id)!.abort();
-        active.delete(id);
-      }
-      send('INTERRUPT_ACK', { interrupted_request_ids: stopped, status: stopped.length ? 'SUCCESS' : 'NOT_FOUND' });
-      for (const id of stopped) end(id, true);
+      const here = ids.filter((id) => running.has(id));
+      const elsewhere = ids.filter((id) => !running.has(id));
+      const stops = here.map((id) => running.get(id)!);
+      for (const stop of stops) stop.abort();
+      const ack = (stopped: string[]) => {
+        send('INTERRUPT_ACK', { interrupted_request_ids: stopped, status: stopped.length ? 'SUCCESS' : 'NOT_FOUND' });
+        for (const stop of stops) stop.end();
+      };
+      // Only a stop that must cross to another floor waits for it.
+      if (cluster && elsewhere.length > 0) void cluster.stop(elsewhere).then((remote) => ack([...here, ...remote]));
+      else ack(here);
     }
   });
   ws.on('close', () => {

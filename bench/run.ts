@@ -7,16 +7,24 @@
  *     proxy: read, forward with undici, pipe back, abort on close); the
  *     figures directly against the fake upstream show the overhead added, and
  *     the Portkey AI gateway runs alongside as the peer.
+ *   - Two instances on Redis: interrupts of a request running on the other
+ *     instance; the floor is two floor gateways relaying the stop over Redis
+ *     pub/sub (REDIS_URL mode of bench/floor-gateway.ts).
  *
  * Options (environment): BENCH_SESSIONS (200), BENCH_TRIALS (200),
  * BENCH_IDLE_SESSIONS (1000), BENCH_THROUGHPUT_MS (3000),
  * BENCH_SPEECH_SESSIONS (50), BENCH_SPEECH_TRIALS (100), BENCH_SLOW_TRIALS (10),
- * BENCH_HTTP_TRIALS (100), BENCH_ONLY (ws | speech | http), BENCH_PORTKEY (1; 0 skips it).
+ * BENCH_HTTP_TRIALS (100), BENCH_CLUSTER_TRIALS (100), BENCH_REDIS_URL (redis://127.0.0.1:6379),
+ * BENCH_ONLY (ws | speech | http | cluster), BENCH_PORTKEY (1; 0 skips it).
  */
+import { randomUUID } from 'node:crypto';
 import { startPortkey } from './peers/portkey.js';
 import { FAKE_SPEECH_KEY, FakeSpeechServer } from '../test/support/fake-speech-server.js';
 import { DEFAULT_UPSTREAM_KEY, FakeUpstream } from '../test/support/fake-upstream.js';
+import { deleteKeys } from '../test/support/redis-server.js';
+import { BenchClient } from './bench-client.js';
 import { printTable, type Row, ratio } from './report.js';
+import { type ClusterFigures, measureCluster } from './suites/cluster.js';
 import { type HttpFigures, type HttpTarget, measureHttp } from './suites/http.js';
 import { measureSpeech, type SpeechFigures } from './suites/speech.js';
 import { measureThroughput, measureWs, type WsFigures } from './suites/ws-interrupt.js';
@@ -36,8 +44,10 @@ const speechOptions = {
   slowTrials: env('BENCH_SLOW_TRIALS', 10),
 };
 const httpOptions = { trials: env('BENCH_HTTP_TRIALS', 100), throughputTokens: 5000 };
+const clusterTrials = env('BENCH_CLUSTER_TRIALS', 100);
+const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const only = process.env.BENCH_ONLY;
-const runs = (suite: 'ws' | 'speech' | 'http') => only === undefined || only === suite;
+const runs = (suite: 'ws' | 'speech' | 'http' | 'cluster') => only === undefined || only === suite;
 
 interface Figures {
   ws?: WsFigures;
@@ -51,6 +61,7 @@ const GATEWAY_PORT = 18000;
 const FLOOR_PORT = 18100;
 const PROXY_PORT = 18200;
 const PORTKEY_PORT = 18787;
+const CLUSTER_PORTS = { gateway: [18010, 18011], floor: [18110, 18111] } as const;
 
 async function main(): Promise<void> {
   const upstream = new FakeUpstream();
@@ -61,6 +72,7 @@ async function main(): Promise<void> {
   const floor: Figures = {};
   const ours: Figures = {};
   const http: Partial<Record<HttpName, HttpFigures>> = {};
+  const cluster: { ours?: ClusterFigures; floor?: ClusterFigures } = {};
 
   if (runs('ws') || runs('speech')) {
     process.stderr.write('measuring the floor…\n');
@@ -77,34 +89,36 @@ async function main(): Promise<void> {
     }
   }
 
-  process.stderr.write('measuring the gateway…\n');
-  const gateway = await startTarget({
-    name: 'gateway',
-    port: GATEWAY_PORT,
-    nodeArgs: ['dist/main.js'],
-    env: {
-      ...llm,
-      ...tts,
-      LOG_LEVEL: 'info',
-      HOST: '127.0.0.1',
-      RATE_LIMIT_MESSAGES_PER_SECOND: '10000',
-      RATE_LIMIT_INTERRUPTS_PER_SECOND: '10000',
-      TTS_PROVIDER: 'openai',
-      TTS_SAMPLE_RATE: '24000',
-      TTS_CHUNK_MS: '100',
-    },
-  });
-  try {
-    if (runs('http')) {
-      http.gateway = await measureHttp(
-        { name: 'gateway', url: `http://127.0.0.1:${GATEWAY_PORT}/v1/chat/completions`, headers: { authorization: 'Bearer bench' } },
-        upstream,
-        httpOptions,
-      );
+  if (runs('ws') || runs('speech') || runs('http')) {
+    process.stderr.write('measuring the gateway…\n');
+    const gateway = await startTarget({
+      name: 'gateway',
+      port: GATEWAY_PORT,
+      nodeArgs: ['dist/main.js'],
+      env: {
+        ...llm,
+        ...tts,
+        LOG_LEVEL: 'info',
+        HOST: '127.0.0.1',
+        RATE_LIMIT_MESSAGES_PER_SECOND: '10000',
+        RATE_LIMIT_INTERRUPTS_PER_SECOND: '10000',
+        TTS_PROVIDER: 'openai',
+        TTS_SAMPLE_RATE: '24000',
+        TTS_CHUNK_MS: '100',
+      },
+    });
+    try {
+      if (runs('http')) {
+        http.gateway = await measureHttp(
+          { name: 'gateway', url: `http://127.0.0.1:${GATEWAY_PORT}/v1/chat/completions`, headers: { authorization: 'Bearer bench' } },
+          upstream,
+          httpOptions,
+        );
+      }
+      await measureSockets(gateway, ours, upstream, speech);
+    } finally {
+      await gateway.stop();
     }
-    await measureSockets(gateway, ours, upstream, speech);
-  } finally {
-    await gateway.stop();
   }
 
   if (runs('http')) {
@@ -146,8 +160,13 @@ async function main(): Promise<void> {
       }
     }
   }
+  if (runs('cluster')) {
+    process.stderr.write('measuring two instances on Redis…\n');
+    Object.assign(cluster, await measureClusters(upstream, llm));
+  }
   await Promise.all([upstream.stop(), speech.stop()]);
   report(ours, floor, http);
+  if (cluster.ours && cluster.floor) printClusterTable(cluster.ours, cluster.floor);
 }
 
 /** The WebSocket suites, throughput last: a gateway without backpressure stays busy long after it. */
@@ -161,6 +180,48 @@ async function measureSockets(
   if (runs('ws')) figures.ws = await measureWs(target, upstream, wsOptions);
   if (runs('speech')) figures.speech = await measureSpeech(target, upstream, speech, speechOptions);
   if (runs('ws')) figures.framesPerSecond = await measureThroughput(target, upstream, wsOptions);
+}
+
+/** Two floors, then two of our gateways, on the machine's Redis (our keys under a prefix of this run's own). */
+async function measureClusters(upstream: FakeUpstream, llm: Record<string, string>): Promise<{ ours: ClusterFigures; floor: ClusterFigures }> {
+  const start = (kind: 'gateway' | 'floor', index: 0 | 1, extra: Record<string, string>) =>
+    startTarget({
+      name: `${kind}-${'ab'[index]!}`,
+      port: CLUSTER_PORTS[kind][index],
+      nodeArgs: kind === 'floor' ? ['--import', 'tsx', 'bench/floor-gateway.ts'] : ['dist/main.js'],
+      env: { ...llm, REDIS_URL: redisUrl, TTS_PROVIDER: 'none', ...extra },
+    });
+  const floors = await Promise.all([start('floor', 0, {}), start('floor', 1, {})]);
+  let floor: ClusterFigures;
+  try {
+    floor = await measureCluster({ a: floors[0], b: floors[1], reach: () => BenchClient.open(floors[1].wsUrl) }, upstream, clusterTrials);
+  } finally {
+    await Promise.all(floors.map((target) => target.stop()));
+  }
+  const prefix = `agw-bench:${randomUUID()}:`;
+  const gateway = (index: 0 | 1) =>
+    start('gateway', index, { REDIS_KEY_PREFIX: prefix, INSTANCE_ID: 'AB'[index]!, HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_INTERRUPTS_PER_SECOND: '10000' });
+  const gateways = await Promise.all([gateway(0), gateway(1)]);
+  try {
+    const ours = await measureCluster(
+      { a: gateways[0], b: gateways[1], reach: (owner) => BenchClient.resume(gateways[1].wsUrl, owner.sessionId!) },
+      upstream,
+      clusterTrials,
+    );
+    return { ours, floor };
+  } finally {
+    await Promise.all(gateways.map((target) => target.stop()));
+    await deleteKeys(redisUrl, prefix);
+  }
+}
+
+function printClusterTable(ours: ClusterFigures, floor: ClusterFigures): void {
+  printTable(`Two instances on Redis (${clusterTrials} interrupts each)`, [
+    ...latencyRows('interrupt→ACK, request on this instance', ours.localAck, floor.localAck),
+    ...latencyRows('interrupt→upstream closed, request on this instance', ours.localClose, floor.localClose),
+    ...latencyRows('interrupt→ACK, request on the other instance', ours.remoteAck, floor.remoteAck),
+    ...latencyRows('interrupt→upstream closed, request on the other instance', ours.remoteClose, floor.remoteClose),
+  ]);
 }
 
 const ms = (v: number) => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)} ms`);
