@@ -35,22 +35,22 @@ interface ClientMessage {
   };
 }
 
-/** Every request this process runs, by id, for stops from other floors. */
+/** With REDIS_URL: every request this process runs, by id, for stops from other floors. */
 interface Running {
   abort: () => void;
   end: () => void;
 }
 const running = new Map<string, Running>();
-const cluster = process.env.REDIS_URL ? floorCluster(process.env.REDIS_URL) : undefined;
+const cluster = process.env.REDIS_URL ? await floorCluster(process.env.REDIS_URL, process.env.REDIS_KEY_PREFIX ?? 'floor:') : undefined;
 
-function floorCluster(url: string) {
+async function floorCluster(url: string, prefix: string) {
   const [pub, sub] = [new Redis(url), new Redis(url)];
   const me = randomUUID();
   const replies = new Map<string, (stopped: string[]) => void>();
-  void sub.subscribe('floor:stop', `floor:reply:${me}`);
+  await sub.subscribe(`${prefix}stop`, `${prefix}reply:${me}`);
   sub.on('message', (channel, message) => {
     const { id, ids, from, stopped } = JSON.parse(message) as { id: string; ids?: string[]; from?: string; stopped?: string[] };
-    if (channel === 'floor:stop') {
+    if (channel === `${prefix}stop`) {
       const here = ids!.filter((requestId) => running.has(requestId));
       if (here.length === 0) return;
       for (const requestId of here) {
@@ -58,7 +58,7 @@ function floorCluster(url: string) {
         stop.abort();
         stop.end();
       }
-      void pub.publish(`floor:reply:${from!}`, JSON.stringify({ id, stopped: here }));
+      void pub.publish(`${prefix}reply:${from!}`, JSON.stringify({ id, stopped: here }));
     } else replies.get(id)?.(stopped!);
   });
   return {
@@ -72,7 +72,7 @@ function floorCluster(url: string) {
         };
         const timer = setTimeout(() => done([]), 2000);
         replies.set(id, done);
-        void pub.publish('floor:stop', JSON.stringify({ id, ids, from: me }));
+        void pub.publish(`${prefix}stop`, JSON.stringify({ id, ids, from: me }));
       }),
   };
 }
@@ -114,7 +114,7 @@ server.on('connection', (ws: WebSocket) => {
       },
       end: () => end(requestId, true),
     };
-    running.set(requestId, entry);
+    if (cluster) running.set(requestId, entry);
     const sentences: string[] = [];
     let wake: (() => void) | undefined;
     let textDone = false;
@@ -176,13 +176,17 @@ server.on('connection', (ws: WebSocket) => {
     else if (type === 'HEARTBEAT') send('HEARTBEAT', { server_time: Date.now() });
     else if (type === 'INTERRUPT') {
       const ids = payload.interrupt_request_id ? [payload.interrupt_request_id] : [...active.keys()];
-      const here = ids.filter((id) => running.has(id));
-      const elsewhere = ids.filter((id) => !running.has(id));
-      const stops = here.map((id) => running.get(id)!);
-      for (const stop of stops) stop.abort();
+      // Only this connection's own requests are stopped here (ids are per session).
+      const here = ids.filter((id) => active.has(id));
+      const elsewhere = ids.filter((id) => !active.has(id));
+      for (const id of here) {
+        active.get(id)!.abort();
+        active.delete(id);
+        running.delete(id);
+      }
       const ack = (stopped: string[]) => {
         send('INTERRUPT_ACK', { interrupted_request_ids: stopped, status: stopped.length ? 'SUCCESS' : 'NOT_FOUND' });
-        for (const stop of stops) stop.end();
+        for (const id of here) end(id, true);
       };
       // Only a stop that must cross to another floor waits for it.
       if (cluster && elsewhere.length > 0) void cluster.stop(elsewhere).then((remote) => ack([...here, ...remote]));

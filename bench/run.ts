@@ -165,8 +165,7 @@ async function main(): Promise<void> {
     Object.assign(cluster, await measureClusters(upstream, llm));
   }
   await Promise.all([upstream.stop(), speech.stop()]);
-  report(ours, floor, http);
-  if (cluster.ours && cluster.floor) printClusterTable(cluster.ours, cluster.floor);
+  report(ours, floor, http, cluster);
 }
 
 /** The WebSocket suites, throughput last: a gateway without backpressure stays busy long after it. */
@@ -191,7 +190,8 @@ async function measureClusters(upstream: FakeUpstream, llm: Record<string, strin
       nodeArgs: kind === 'floor' ? ['--import', 'tsx', 'bench/floor-gateway.ts'] : ['dist/main.js'],
       env: { ...llm, REDIS_URL: redisUrl, TTS_PROVIDER: 'none', ...extra },
     });
-  const floors = await Promise.all([start('floor', 0, {}), start('floor', 1, {})]);
+  const floorPrefix = { REDIS_KEY_PREFIX: `agw-bench-floor:${randomUUID()}:` };
+  const floors = await Promise.all([start('floor', 0, floorPrefix), start('floor', 1, floorPrefix)]);
   let floor: ClusterFigures;
   try {
     floor = await measureCluster({ a: floors[0], b: floors[1], reach: () => BenchClient.open(floors[1].wsUrl) }, upstream, clusterTrials);
@@ -231,7 +231,12 @@ function latencyRows(label: string, ours: Summary, floor: Summary): Row[] {
   return (['p50', 'p99'] as const).map((p) => [`${label} ${p}`, ms(ours[p]), ms(floor[p]), ratio(ours[p], floor[p])]);
 }
 
-function report(ours: Figures, floor: Figures, http: Partial<Record<HttpName, HttpFigures>>): void {
+function report(
+  ours: Figures,
+  floor: Figures,
+  http: Partial<Record<HttpName, HttpFigures>>,
+  cluster: { ours?: ClusterFigures; floor?: ClusterFigures },
+): void {
   if (ours.ws && floor.ws) {
     const n = wsOptions.sessions;
     printTable(`WebSocket text (${wsOptions.trials} interrupts per run)`, [
@@ -260,6 +265,7 @@ function report(ours: Figures, floor: Figures, http: Partial<Record<HttpName, Ht
     ]);
   }
   if (http.gateway && http.proxy && http.direct) printHttpTable(http.gateway, http.proxy, http.direct, http.portkey);
+  if (cluster.ours && cluster.floor) printClusterTable(cluster.ours, cluster.floor);
   process.stdout.write('\nRatios are costs: below 1× the gateway does better than the floor (for throughput: floor÷gateway).\n');
 }
 

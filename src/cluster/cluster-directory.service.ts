@@ -68,6 +68,25 @@ if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
 end
 return 0`;
 
+/**
+ * Hands a dead instance's requests of one session over for ending, each only
+ * if it is still among the dead instance's records: a reaper that retries (it
+ * failed midway, or its lock expired) never reports one twice.
+ * KEYS: dead's requests, session's lost requests, session's request owners.
+ * ARGV: dead id, TTL ms, then per request: field, request id, lost record.
+ */
+const REPORT_LOST = `
+local reported = 0
+for i = 3, #ARGV, 3 do
+  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
+    redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])
+    reported = reported + 1
+  end
+  if redis.call('HGET', KEYS[3], ARGV[i + 1]) == ARGV[1] then redis.call('HDEL', KEYS[3], ARGV[i + 1]) end
+end
+if reported > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+return reported`;
+
 /** Forgets a request's owner, only if it is still this instance (the id may have been reused elsewhere). */
 const DROP_REQUEST_OWNER = `
 if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
@@ -154,10 +173,34 @@ export class ClusterDirectory {
     );
   }
 
+  /** After Redis was away: what runs here replaces this instance's records (those that ended meanwhile go). */
+  replaceRequests(records: RequestRecord[]): void {
+    if (!this.enabled) return;
+    const { keys, instanceId } = this.cluster;
+    const write = this.cluster.redis.multi().del(keys.instanceRequests(instanceId));
+    for (const record of records) {
+      write
+        .hset(keys.instanceRequests(instanceId), requestField(record.session_id, record.request_id), JSON.stringify(record))
+        .hset(keys.sessionRequests(record.session_id), record.request_id, instanceId);
+    }
+    this.quietly('request records', write.exec());
+  }
+
   /** Request id → the instance that runs it, for a session's requests anywhere. */
   async sessionRequests(sessionId: string): Promise<Map<string, string>> {
     if (!this.enabled) return new Map();
     return new Map(Object.entries(await this.cluster.redis.hgetall(this.cluster.keys.sessionRequests(sessionId))));
+  }
+
+  /** The ids of a session's requests that an instance was running and that have not been reaped. */
+  async runningOn(instanceId: string, sessionId: string): Promise<string[]> {
+    const { redis, keys } = this.cluster;
+    const owners = await redis.hgetall(keys.sessionRequests(sessionId));
+    const ids = Object.keys(owners).filter((requestId) => owners[requestId] === instanceId);
+    if (ids.length === 0) return [];
+    // The instance's own records are the truth: an owner entry may have outlived its request (Redis was away when it ended).
+    const records = await redis.hmget(keys.instanceRequests(instanceId), ...ids.map((requestId) => requestField(sessionId, requestId)));
+    return ids.filter((_, index) => records[index] !== null);
   }
 
   async instanceRequests(instanceId: string): Promise<RequestRecord[]> {
@@ -185,17 +228,35 @@ export class ClusterDirectory {
     await redis.multi().del(keys.instanceRequests(instanceId), keys.instanceSessions(instanceId)).srem(keys.instances, instanceId).exec();
   }
 
-  /** The request leaves its session's owner map once its instance is reaped. */
-  async forgetRequestOwner(sessionId: string, requestId: string, instanceId: string): Promise<void> {
-    await this.cluster.redis.eval(DROP_REQUEST_OWNER, 1, this.cluster.keys.sessionRequests(sessionId), requestId, instanceId);
+  /** Leaves a dead instance's requests for whichever instance owns (or next takes) their session; how many were still to report. */
+  async reportLost(deadId: string, sessionId: string, requests: LostRequest[], ttlMs: number): Promise<number> {
+    const { redis, keys } = this.cluster;
+    const args = requests.flatMap((request) => [requestField(sessionId, request.request_id), request.request_id, JSON.stringify(request)]);
+    const reported = await redis.eval(
+      REPORT_LOST,
+      3,
+      keys.instanceRequests(deadId),
+      keys.lostRequests(sessionId),
+      keys.sessionRequests(sessionId),
+      deadId,
+      ttlMs,
+      ...args,
+    );
+    return Number(reported);
   }
 
-  /** Leaves a dead instance's requests for whichever instance owns (or next takes) their session. */
-  async putLost(sessionId: string, requests: LostRequest[], ttlMs: number): Promise<void> {
-    if (requests.length === 0) return;
-    const key = this.cluster.keys.lostRequests(sessionId);
-    const fields = requests.flatMap((request) => [request.request_id, JSON.stringify(request)]);
-    await this.cluster.redis.multi().hset(key, ...fields).pexpire(key, ttlMs).exec();
+  /** Sessions that have lost requests waiting to be ended. */
+  async sessionsWithLost(): Promise<string[]> {
+    const { redis, keys } = this.cluster;
+    const pattern = keys.lostRequests('*');
+    const found: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, batch] = await redis.scan(cursor, 'MATCH', pattern, 'COUNT', 1000);
+      cursor = next;
+      found.push(...batch.map((key) => key.slice(pattern.length - 1)));
+    } while (cursor !== '0');
+    return found;
   }
 
   /** Takes them, atomically: each is ended once, by one owner. */

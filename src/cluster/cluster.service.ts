@@ -84,11 +84,14 @@ export class ClusterService implements OnModuleInit, OnApplicationShutdown {
     this.command.on('error', (error: Error) => this.unhealthy(error));
     this.subscriber.on('error', (error: Error) => this.unhealthy(error));
     this.subscriber.on('message', (_channel: string, message: string) => this.receive(message));
-    let connectedOnce = false;
-    this.command.on('ready', () => {
-      if (connectedOnce) this.recovered();
-      connectedOnce = true;
-    });
+    // Either connection coming back may have missed something: a write, or a command sent to this instance.
+    for (const connection of [this.command, this.subscriber]) {
+      let connectedOnce = false;
+      connection.on('ready', () => {
+        if (connectedOnce) this.recovered();
+        connectedOnce = true;
+      });
+    }
     try {
       await Promise.all([this.command.connect(), this.subscriber.connect()]);
       await this.subscriber.subscribe(this.keys.channel(this.instanceId), this.keys.broadcastChannel);
@@ -179,7 +182,8 @@ export class ClusterService implements OnModuleInit, OnApplicationShutdown {
 
   /** Redis answers (for readiness). */
   async ping(): Promise<boolean> {
-    if (!this.command || this.command.status !== 'ready') return false;
+    // Commands to this instance arrive on the subscriber: without it, others would think it dead.
+    if (!this.command || this.command.status !== 'ready' || this.subscriber?.status !== 'ready') return false;
     return (await this.command.ping()) === 'PONG';
   }
 

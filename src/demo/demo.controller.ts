@@ -35,7 +35,7 @@ export class DemoController {
   @Get('demo/:asset')
   async asset(@Param('asset') asset: string, @Res() res: ServerResponse): Promise<void> {
     const type = Object.hasOwn(ASSETS, asset) ? ASSETS[asset] : undefined;
-    if (type === undefined) throw new GatewayError('ROUTE_NOT_FOUND', { message: 'Unknown endpoint: GET /demo/' + asset });
+    if (type === undefined) throw new GatewayError('ROUTE_NOT_FOUND', { message: 'The demo has no such file' });
     const body = await this.read(asset, res);
     if (body !== undefined) send(res, 200, type, body);
   }

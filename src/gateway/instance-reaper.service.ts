@@ -19,6 +19,8 @@ export class InstanceReaper implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(InstanceReaper.name);
   private timer?: NodeJS.Timeout;
   private sweeping = false;
+  /** performance.now() of our last reconnection to Redis. */
+  private reconnectedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly cluster: ClusterService,
@@ -30,6 +32,7 @@ export class InstanceReaper implements OnModuleInit, OnApplicationShutdown {
 
   onModuleInit(): void {
     if (!this.cluster.enabled) return;
+    this.cluster.reconnected$.subscribe(() => (this.reconnectedAt = performance.now()));
     // A lease check, not a stop flag: liveness across processes has no event to wait for.
     this.timer = setInterval(() => void this.sweep(), Math.max(100, Math.floor(this.cluster.ttlMs / 2))).unref();
   }
@@ -39,7 +42,8 @@ export class InstanceReaper implements OnModuleInit, OnApplicationShutdown {
   }
 
   private async sweep(): Promise<void> {
-    if (this.sweeping) return;
+    // Back from an outage, the others' heartbeats may not be written again yet: alive is not yet told from dead.
+    if (this.sweeping || performance.now() - this.reconnectedAt < this.cluster.ttlMs) return;
     this.sweeping = true;
     try {
       for (const instanceId of await this.directory.deadInstances()) {
@@ -58,7 +62,6 @@ export class InstanceReaper implements OnModuleInit, OnApplicationShutdown {
     for (const sessionId of sessionIds) {
       const lost = requests.filter((request) => request.session_id === sessionId);
       await this.reapSession(deadId, sessionId, lost);
-      for (const request of lost) await this.directory.forgetRequestOwner(sessionId, request.request_id, deadId);
     }
     await this.directory.forgetInstance(deadId);
     this.logger.warn(`instance ${deadId} is gone: ${requests.length} requests marked failed, ${sessionIds.size} sessions taken over or told`);
@@ -66,18 +69,25 @@ export class InstanceReaper implements OnModuleInit, OnApplicationShutdown {
 
   private async reapSession(deadId: string, sessionId: string, records: RequestRecord[]): Promise<void> {
     const entry = await this.directory.session(sessionId);
-    const frames = entry ? (await this.log.since(sessionId, 0)).frames : [];
+    const frames = entry && records.length > 0 ? (await this.log.since(sessionId, 0)).frames : [];
     const lost: LostRequest[] = records.map((record) => ({
       request_id: record.request_id,
       started_at: record.started_at,
       ...countFrames(frames, record.request_id),
     }));
     // A client resuming the session elsewhere may take it first; then that instance ends them.
-    if (entry && entry.owner === deadId && (await this.directory.moveSession(sessionId, deadId))) {
-      const restored = restoredSession(entry.record);
-      const session = this.lifecycle.adopt(sessionId, restored.identity, restored.prefs, await this.log.lastSeq(sessionId));
-      this.lifecycle.awaitResume(session);
+    if (entry && entry.owner === deadId) {
+      // Read before taking it over: nothing that can fail may come between the move and the adoption.
+      const lastSeq = await this.log.lastSeq(sessionId);
+      if (await this.directory.moveSession(sessionId, deadId)) {
+        const restored = restoredSession(entry.record);
+        this.lifecycle.awaitResume(this.lifecycle.adopt(sessionId, restored.identity, restored.prefs, lastSeq));
+        await this.lost.report(deadId, sessionId, lost);
+        // Also what other dead instances left for this session's owner, which was the dead one.
+        await this.lost.settle(sessionId);
+        return;
+      }
     }
-    await this.lost.report(sessionId, lost);
+    await this.lost.report(deadId, sessionId, lost);
   }
 }

@@ -13,7 +13,9 @@ import { SessionService } from './session.service.js';
  * that very moment (a client resuming it elsewhere), so the reaper does not
  * pick the session to end them on: it leaves them in Redis, the owner it then
  * sees is told, and every instance that takes a session over looks there
- * too. Taking them from Redis is atomic, so each ends exactly once.
+ * too, as does every instance whose Redis connection comes back (a notice
+ * may have been lost meanwhile). Reporting and taking are atomic, so each
+ * ends exactly once.
  */
 @Injectable()
 export class LostRequests implements OnModuleInit {
@@ -29,20 +31,18 @@ export class LostRequests implements OnModuleInit {
   onModuleInit(): void {
     if (!this.cluster.enabled) return;
     this.cluster.handle('requests-lost', ({ session_id: sessionId }) => void this.settle(sessionId));
+    this.cluster.reconnected$.subscribe(() => void this.settleAll());
   }
 
-  /** The reaper's part: records them for the session's owner, tells it, and fails their tasks. */
-  async report(sessionId: string, requests: LostRequest[]): Promise<void> {
+  /** The reaper's part: fails their tasks, records them for the session's owner and tells it. */
+  async report(deadId: string, sessionId: string, requests: LostRequest[]): Promise<void> {
     if (requests.length === 0) return;
-    // A REST task has no session to be told in.
-    if (await this.directory.session(sessionId)) {
-      await this.directory.putLost(sessionId, requests, this.config.eventLog.maxAgeMs);
-      // Read after writing: the owner seen now settles them, or a later one does when it takes the session.
-      const owner = (await this.directory.session(sessionId))?.owner;
-      if (owner === this.cluster.instanceId) await this.settle(sessionId);
-      else if (owner) this.cluster.send(owner, 'requests-lost', { session_id: sessionId });
-    }
     for (const request of requests) await this.failTask(request);
+    if ((await this.directory.reportLost(deadId, sessionId, requests, this.config.eventLog.maxAgeMs)) === 0) return;
+    // Read after writing: the owner seen now settles them, or a later one does when it takes the session.
+    const owner = (await this.directory.session(sessionId))?.owner;
+    if (owner === this.cluster.instanceId) await this.settle(sessionId);
+    else if (owner) this.cluster.send(owner, 'requests-lost', { session_id: sessionId });
   }
 
   /** The owner's part, also run by whoever takes a session over: ends what is recorded. */
@@ -51,14 +51,27 @@ export class LostRequests implements OnModuleInit {
     if (!session || session.forwarded) return;
     try {
       const error = new GatewayError('INSTANCE_LOST');
-      // Each lost request gets what every request gets at its end: an ERROR, then its one end frame.
       for (const request of await this.directory.takeLost(sessionId)) {
+        const remote = session.remote.find(request.request_id);
+        // Its end frame was forwarded here before its instance died: it did end.
+        if (!remote && session.remote.findRecent(request.request_id)) continue;
+        // What its instance forwarded and is still queued here would come after its end: it goes, as at an interrupt.
+        if (remote) session.dropRequest(remote.ref);
         session.remote.ended(request.request_id);
+        // What every request gets at its end: an ERROR, then its one end frame.
         session.send('ERROR', error.toPayload(request.request_id), { lane: 'control' });
         session.send('RESPONSE', lostEnd(request), { lane: 'control' });
       }
     } catch (error) {
       this.logger.warn(`lost requests of ${sessionId} not read: ${String(error)}`);
+    }
+  }
+
+  private async settleAll(): Promise<void> {
+    try {
+      for (const sessionId of await this.directory.sessionsWithLost()) await this.settle(sessionId);
+    } catch (error) {
+      this.logger.warn(`lost requests not looked for: ${String(error)}`);
     }
   }
 

@@ -91,8 +91,11 @@ export class SessionHandover implements OnModuleInit {
       return { upTo: reply.last_seq, active: reply.active };
     } catch (error) {
       this.logger.warn(`owner ${owner} of ${sessionId} did not hand it over (${String(error)}); taking it over`);
+      // Read before taking it over: nothing that can fail may come between the move and the adoption.
+      const [upTo, running] = await Promise.all([this.log.lastSeq(sessionId), this.directory.runningOn(owner, sessionId)]);
       if (!(await this.directory.moveSession(sessionId, owner))) throw new GatewayError('SESSION_NOT_FOUND');
-      return { upTo: await this.log.lastSeq(sessionId), active: [] };
+      // Still running as far as anyone can know: once the owner is found dead, they end with INSTANCE_LOST.
+      return { upTo, active: running.map((requestId) => ({ request_id: requestId, key: `${owner}/${requestId}` })) };
     }
   }
 

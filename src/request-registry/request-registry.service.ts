@@ -1,6 +1,6 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { filter, firstValueFrom, merge, type Observable, Subject, timer } from 'rxjs';
-import { ClusterDirectory } from '../cluster/cluster-directory.service.js';
+import { ClusterDirectory, type RequestRecord } from '../cluster/cluster-directory.service.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
@@ -39,7 +39,9 @@ export class RequestRegistry implements OnModuleInit {
       'transport',
     );
     // Redis may have lost everything while it was away: what runs here is written again.
-    if (this.cluster.enabled) this.cluster.reconnected$.subscribe(() => this.list().forEach((request) => this.mirror(request)));
+    if (this.cluster.enabled) {
+      this.cluster.reconnected$.subscribe(() => this.directory.replaceRequests(this.list().flatMap((request) => this.recordOf(request) ?? [])));
+    }
   }
 
   /** Throws DUPLICATE_REQUEST or TOO_MANY_REQUESTS; the caller must `release()` it when its pipeline ends. */
@@ -115,15 +117,21 @@ export class RequestRegistry implements OnModuleInit {
 
   /** Requests of sessions (not one-off HTTP calls, which die with their connection) are found by other instances. */
   private mirror(request: ActiveRequest): void {
-    if (request.owner.transport !== 'ws') return;
-    this.directory.putRequest({
+    const record = this.recordOf(request);
+    if (record) this.directory.putRequest(record);
+  }
+
+  /** What other instances know of a request: a session's (a socket's or a task's); an HTTP completion dies with its connection. */
+  private recordOf(request: ActiveRequest): RequestRecord | undefined {
+    if (request.owner.transport !== 'ws') return undefined;
+    return {
       session_id: request.owner.sessionId,
       request_id: request.id,
       user_id: request.owner.userId,
       durable: request.durable,
       transport: request.owner.transport,
       started_at: request.startedAtMs,
-    });
+    };
   }
 
   /** Everything of one API key's identity, in all its sessions, tasks and HTTP requests. */

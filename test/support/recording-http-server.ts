@@ -71,6 +71,7 @@ export abstract class RecordingHttpServer<C extends RecordedCall> {
 
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const body = await readJson(req);
+    const closed = this.watcher.closed(req.socket);
     const call = this.recordCall({
       index: this.calls.length,
       body,
@@ -78,9 +79,10 @@ export abstract class RecordingHttpServer<C extends RecordedCall> {
       remotePort: req.socket.remotePort,
       openedAt: performance.now(),
       completed: false,
-      socketClosed: this.watcher.closed(req.socket),
+      socketClosed: closed,
     });
-    void call.socketClosed.then((at) => (call.socketClosedAt = at));
+    // Whoever awaits socketClosed finds socketClosedAt set.
+    call.socketClosed = closed.then((at) => (call.socketClosedAt = at));
     this.calls.push(call);
     this.waiters = this.waiters.filter((waiter) => {
       if (!waiter.test(call)) return true;
