@@ -23,6 +23,9 @@ export interface HttpFigures {
   tokensPerSecond: number;
 }
 
+/** Trials run first and not counted, for every target alike: connections and JIT warm up. */
+const WARM_UP = 10;
+
 /** How long an abort may take before the upstream counts as left running. */
 const CLOSE_WINDOW_MS = 1000;
 
@@ -65,10 +68,10 @@ export async function measureHttp(target: HttpTarget, upstream: FakeUpstream, op
   progress(target.name, `${options.trials} time-to-first-token trials`);
   upstream.behavior = { kind: 'stream', tokens: 3, intervalMs: 0 };
   const ttft: number[] = [];
-  for (let i = 0; i < options.trials; i++) {
+  for (let i = -WARM_UP; i < options.trials; i++) {
     const { sentAt, firstContentAt, reader } = await startStream(target, `ttft-${target.name}-${i}`, 10);
     await reader.cancel().catch(() => undefined);
-    ttft.push(firstContentAt - sentAt);
+    if (i >= 0) ttft.push(firstContentAt - sentAt);
   }
 
   progress(target.name, `tokens/s over a ${options.throughputTokens}-token stream`);
