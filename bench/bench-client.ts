@@ -108,9 +108,15 @@ export class BenchClient {
     return this.next((f) => f.msg_type === 'RESPONSE' && f.payload.request_id === requestId && f.payload.text_stream_seq === -1);
   }
 
-  /** Sends INTERRUPT; resolves with its send time and a promise of the ACK's arrival. */
-  interrupt(requestId: string): { sentAt: number; ack: Promise<number> } {
-    const ack = this.next((f) => f.msg_type === 'INTERRUPT_ACK');
+  /**
+   * Sends INTERRUPT; resolves with its send time and a promise of the ACK's
+   * arrival. With `mustStop`, only an ACK that lists the request counts (a
+   * NOT_FOUND leaves the promise pending, for the caller's timeout to report).
+   */
+  interrupt(requestId: string, mustStop = false): { sentAt: number; ack: Promise<number> } {
+    const ack = this.next(
+      (f) => f.msg_type === 'INTERRUPT_ACK' && (!mustStop || (f.payload.interrupted_request_ids as string[] | undefined)?.includes(requestId) === true),
+    );
     const sentAt = performance.now();
     this.send('INTERRUPT', { interrupt_request_id: requestId, reason: 'BENCH' });
     return { sentAt, ack };

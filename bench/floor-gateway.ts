@@ -35,11 +35,12 @@ interface ClientMessage {
   };
 }
 
-/** With REDIS_URL: every request this process runs, by id, for stops from other floors. */
+/** A request in flight: `abort` stops it and forgets it, `end` sends its interrupted end frame. */
 interface Running {
   abort: () => void;
   end: () => void;
 }
+/** With REDIS_URL: every request this process runs, by id, for stops from other floors. */
 const running = new Map<string, Running>();
 const cluster = process.env.REDIS_URL ? await floorCluster(process.env.REDIS_URL, process.env.REDIS_KEY_PREFIX ?? 'floor:') : undefined;
 
@@ -81,7 +82,7 @@ const server = new WebSocketServer({ port, host: '127.0.0.1', path: '/ws/agent',
 
 server.on('connection', (ws: WebSocket) => {
   const sessionId = `sess_${randomUUID()}`;
-  const active = new Map<string, AbortController>();
+  const active = new Map<string, Running>();
   let speakByDefault = false;
   const send = (msgType: string, payload: unknown) =>
     ws.send(JSON.stringify({ version: '1.0', msg_type: msgType, session_id: sessionId, payload, timestamp: Date.now() }));
@@ -105,7 +106,6 @@ server.on('connection', (ws: WebSocket) => {
 
   const run = async (requestId: string, text: string, withSpeech: boolean) => {
     const abort = new AbortController();
-    active.set(requestId, abort);
     const entry: Running = {
       abort: () => {
         abort.abort();
@@ -114,6 +114,7 @@ server.on('connection', (ws: WebSocket) => {
       },
       end: () => end(requestId, true),
     };
+    active.set(requestId, entry);
     if (cluster) running.set(requestId, entry);
     const sentences: string[] = [];
     let wake: (() => void) | undefined;
@@ -162,7 +163,7 @@ server.on('connection', (ws: WebSocket) => {
     } catch {
       // Aborted by an interrupt, which already sent the end frame.
     } finally {
-      if (active.get(requestId) === abort) active.delete(requestId);
+      if (active.get(requestId) === entry) active.delete(requestId);
       if (running.get(requestId) === entry) running.delete(requestId);
     }
   };
@@ -179,14 +180,11 @@ server.on('connection', (ws: WebSocket) => {
       // Only this connection's own requests are stopped here (ids are per session).
       const here = ids.filter((id) => active.has(id));
       const elsewhere = ids.filter((id) => !active.has(id));
-      for (const id of here) {
-        active.get(id)!.abort();
-        active.delete(id);
-        running.delete(id);
-      }
+      const stops = here.map((id) => active.get(id)!);
+      for (const stop of stops) stop.abort();
       const ack = (stopped: string[]) => {
         send('INTERRUPT_ACK', { interrupted_request_ids: stopped, status: stopped.length ? 'SUCCESS' : 'NOT_FOUND' });
-        for (const id of here) end(id, true);
+        for (const stop of stops) stop.end();
       };
       // Only a stop that must cross to another floor waits for it.
       if (cluster && elsewhere.length > 0) void cluster.stop(elsewhere).then((remote) => ack([...here, ...remote]));
@@ -194,7 +192,7 @@ server.on('connection', (ws: WebSocket) => {
     }
   });
   ws.on('close', () => {
-    for (const abort of active.values()) abort.abort();
+    for (const request of active.values()) request.abort();
   });
 });
 

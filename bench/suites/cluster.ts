@@ -38,12 +38,13 @@ export async function measureCluster(pair: Pair, upstream: FakeUpstream, trials:
   const remote: Sample[] = [];
   const here = await BenchClient.open(pair.a.wsUrl);
   for (let i = -WARM_UP; i < trials; i++) {
-    local.push(await interruptRunning(here, here, upstream, `local-${i}`));
+    await started(here, `local-${i}`);
+    local.push(await interruptRunning(here, upstream, `local-${i}`));
     const owner = await BenchClient.open(pair.a.wsUrl, { durable: true });
     const id = `remote-${i}`;
     await started(owner, id);
     const elsewhere = await pair.reach(owner);
-    remote.push(await interruptRunning(owner, elsewhere, upstream, id, false));
+    remote.push(await interruptRunning(elsewhere, upstream, id));
     owner.close();
     if (elsewhere !== owner) elsewhere.close();
   }
@@ -64,19 +65,11 @@ async function started(client: BenchClient, id: string): Promise<void> {
   await within(third, 10_000, `first frames of ${id}`);
 }
 
-async function interruptRunning(
-  owner: BenchClient,
-  interrupter: BenchClient,
-  upstream: FakeUpstream,
-  id: string,
-  start = true,
-): Promise<Sample> {
-  if (start) await started(owner, id);
+/** Interrupts a running request from `interrupter`, which may be on the other instance. */
+async function interruptRunning(interrupter: BenchClient, upstream: FakeUpstream, id: string): Promise<Sample> {
   const call = await within(upstream.callAsking(`(${id})`), 10_000, `upstream call of ${id}`);
   // Only an ACK that says the request was stopped counts (a NOT_FOUND would time the run out, loudly).
-  const ack = interrupter.next((f) => f.msg_type === 'INTERRUPT_ACK' && (f.payload.interrupted_request_ids as string[] | undefined)?.includes(id) === true);
-  const sentAt = performance.now();
-  interrupter.send('INTERRUPT', { interrupt_request_id: id, reason: 'BENCH' });
+  const { sentAt, ack } = interrupter.interrupt(id, true);
   const [ackAt, closedAt] = await within(Promise.all([ack, call.socketClosed]), 10_000, `interrupt of ${id}`);
   return { ack: ackAt - sentAt, close: closedAt - sentAt };
 }

@@ -1,4 +1,5 @@
 import { Injectable, Logger } from '@nestjs/common';
+import type { ChainableCommander } from 'ioredis';
 import type { ToolDefinition } from '../protocol/chat.js';
 import type { EndPayload } from '../protocol/server-messages.js';
 import { ClusterService } from './cluster.service.js';
@@ -149,15 +150,7 @@ export class ClusterDirectory {
 
   putRequest(record: RequestRecord): void {
     if (!this.enabled) return;
-    const { keys, instanceId } = this.cluster;
-    this.quietly(
-      'request record',
-      this.cluster.redis
-        .multi()
-        .hset(keys.instanceRequests(instanceId), requestField(record.session_id, record.request_id), JSON.stringify(record))
-        .hset(keys.sessionRequests(record.session_id), record.request_id, instanceId)
-        .exec(),
-    );
+    this.quietly('request record', this.writeRequest(this.cluster.redis.multi(), record).exec());
   }
 
   dropRequest(sessionId: string, requestId: string): void {
@@ -178,12 +171,16 @@ export class ClusterDirectory {
     if (!this.enabled) return;
     const { keys, instanceId } = this.cluster;
     const write = this.cluster.redis.multi().del(keys.instanceRequests(instanceId));
-    for (const record of records) {
-      write
-        .hset(keys.instanceRequests(instanceId), requestField(record.session_id, record.request_id), JSON.stringify(record))
-        .hset(keys.sessionRequests(record.session_id), record.request_id, instanceId);
-    }
+    for (const record of records) this.writeRequest(write, record);
     this.quietly('request records', write.exec());
+  }
+
+  /** A request this instance runs: in its own records (for the reaper) and in its session's owners (for stops). */
+  private writeRequest(write: ChainableCommander, record: RequestRecord): ChainableCommander {
+    const { keys, instanceId } = this.cluster;
+    return write
+      .hset(keys.instanceRequests(instanceId), requestField(record.session_id, record.request_id), JSON.stringify(record))
+      .hset(keys.sessionRequests(record.session_id), record.request_id, instanceId);
   }
 
   /** Request id → the instance that runs it, for a session's requests anywhere. */

@@ -82,8 +82,8 @@ export class InstanceReaper implements OnModuleInit, OnApplicationShutdown {
       if (await this.directory.moveSession(sessionId, deadId)) {
         const restored = restoredSession(entry.record);
         this.lifecycle.awaitResume(this.lifecycle.adopt(sessionId, restored.identity, restored.prefs, lastSeq));
-        await this.lost.report(deadId, sessionId, lost);
-        // Also what other dead instances left for this session's owner, which was the dead one.
+        await this.lost.record(deadId, sessionId, lost);
+        // This instance owns it now: it ends them, with what other dead instances left for the dead owner.
         await this.lost.settle(sessionId);
         return;
       }

@@ -34,15 +34,20 @@ export class LostRequests implements OnModuleInit {
     this.cluster.reconnected$.subscribe(() => void this.settleAll());
   }
 
-  /** The reaper's part: fails their tasks, records them for the session's owner and tells it. */
+  /** The reaper's part: records them for the session's owner (see `record`) and tells it. */
   async report(deadId: string, sessionId: string, requests: LostRequest[]): Promise<void> {
-    if (requests.length === 0) return;
-    for (const request of requests) await this.failTask(request);
-    if ((await this.directory.reportLost(deadId, sessionId, requests, this.config.eventLog.maxAgeMs)) === 0) return;
+    if (!(await this.record(deadId, sessionId, requests))) return;
     // Read after writing: the owner seen now settles them, or a later one does when it takes the session.
     const owner = (await this.directory.session(sessionId))?.owner;
     if (owner === this.cluster.instanceId) await this.settle(sessionId);
     else if (owner) this.cluster.send(owner, 'requests-lost', { session_id: sessionId });
+  }
+
+  /** Fails their tasks and leaves them in Redis for the session's owner; false when none was still to report. */
+  async record(deadId: string, sessionId: string, requests: LostRequest[]): Promise<boolean> {
+    if (requests.length === 0) return false;
+    for (const request of requests) await this.failTask(request);
+    return (await this.directory.reportLost(deadId, sessionId, requests, this.config.eventLog.maxAgeMs)) > 0;
   }
 
   /** The owner's part, also run by whoever takes a session over: ends what is recorded. */

@@ -47,15 +47,11 @@ export class FakeSpeechServer extends RecordingHttpServer<SpeechCall> {
   }
 
   protected serve(call: SpeechCall, res: ServerResponse): Promise<void> {
-    return this.respond(this.behavior, call, call.body, res);
+    return this.respond(this.behavior, call, res);
   }
 
-  private async respond(
-    behavior: SpeechBehavior,
-    call: SpeechCall,
-    body: Record<string, unknown>,
-    res: ServerResponse,
-  ): Promise<void> {
+  private async respond(behavior: SpeechBehavior, call: SpeechCall, res: ServerResponse): Promise<void> {
+    const { body } = call;
     if (behavior.kind === 'status') {
       res
         .writeHead(behavior.status, { 'content-type': 'application/json' })

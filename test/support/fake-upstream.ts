@@ -81,15 +81,11 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
       );
       return;
     }
-    await this.respond(this.behavior, call, call.body, res);
+    await this.respond(this.behavior, call, res);
   }
 
-  private async respond(
-    behavior: UpstreamBehavior,
-    call: UpstreamCall,
-    body: Record<string, unknown>,
-    res: ServerResponse,
-  ): Promise<void> {
+  private async respond(behavior: UpstreamBehavior, call: UpstreamCall, res: ServerResponse): Promise<void> {
+    const { body } = call;
     if (behavior.kind === 'status') {
       res
         .writeHead(behavior.status, { 'content-type': 'application/json' })
