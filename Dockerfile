@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 
-FROM node:20-bookworm-slim AS build
+FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # The client SDK is an npm workspace: npm ci needs its package.json.
@@ -11,7 +11,7 @@ COPY src ./src
 COPY client ./client
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:24-bookworm-slim
 # espeak-ng: the embedded speech engine (TTS_PROVIDER=auto uses it when present).
 RUN apt-get update \
  && apt-get install -y --no-install-recommends espeak-ng \

@@ -6,5 +6,5 @@ import { writeFileSync } from 'node:fs';
 process.on('SIGUSR2', () => {
   globalThis.gc?.();
   globalThis.gc?.();
-  writeFileSync(process.env.BENCH_MEMORY_FILE, JSON.stringify(process.memoryUsage()));
+  writeFileSync(String(process.env.BENCH_MEMORY_FILE), JSON.stringify(process.memoryUsage()));
 });

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { Logger } from '@nestjs/common';
 import { deleteKeys, SHARED_REDIS_URL } from '../../test/support/redis-server.js';
 import { loadConfig } from '../config/config.schema.js';
 import { ClusterDirectory, type LostRequest, type RequestRecord } from './cluster-directory.service.js';
@@ -9,6 +10,9 @@ describe('ClusterDirectory on Redis', () => {
   let prefix: string;
   let dead: ClusterService;
   let reaper: ClusterService;
+
+  // Outside an app, Nest's Logger would print every instance's start to the test output.
+  beforeAll(() => Logger.overrideLogger(false));
 
   const instance = async (id: string) => {
     const cluster = new ClusterService(loadConfig({ REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, INSTANCE_ID: id }));

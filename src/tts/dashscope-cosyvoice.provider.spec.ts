@@ -214,10 +214,10 @@ describe('DashScopeCosyVoiceProvider', () => {
 
     await first;
     // Frames read from TCP with the first one may still be parsed, and the
-    // server fills the socket buffers; after that settles, nothing moves.
-    await sleep(50);
+    // server fills the socket buffers (slowly on a busy machine); once that
+    // has settled, nothing moves.
+    const sentWhilePaused = await settled(async () => (await fake.task(0)).audioFramesSent);
     const receivedWhilePaused = received.length;
-    const sentWhilePaused = (await fake.task(0)).audioFramesSent;
     await sleep(100);
     expect(received.length).toBe(receivedWhilePaused);
     expect(receivedWhilePaused).toBeLessThan(frames);
@@ -231,6 +231,18 @@ describe('DashScopeCosyVoiceProvider', () => {
     expect(Buffer.concat(received).equals(Buffer.concat(task.audioSent))).toBe(true);
   });
 });
+
+/** The value once two reads 100 ms apart agree (within 5 s). */
+async function settled(read: () => Promise<number>): Promise<number> {
+  let last = await read();
+  for (const deadline = performance.now() + 5000; performance.now() < deadline; ) {
+    await sleep(100);
+    const now = await read();
+    if (now === last) return now;
+    last = now;
+  }
+  throw new Error(`still moving after 5 s: ${last}`);
+}
 
 function failure(audio$: Observable<Buffer>): Promise<unknown> {
   return lastValueFrom(audio$).then(

@@ -2,8 +2,9 @@ import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { own } from '../support/test-resources.js';
 
-/** Debian's `chromium` package: CI installs it with apt (.ci/run). */
+/** Debian's `chromium` package (npm test installs it). */
 const EXECUTABLE = '/usr/bin/chromium';
 const FLAGS = [
   '--headless',
@@ -26,17 +27,24 @@ export interface HeadlessChromium {
 /** Headless Chromium with a fresh profile (its --user-data-dir), removed on close. */
 export async function launchChromium(): Promise<HeadlessChromium> {
   const profile = await mkdtemp(join(tmpdir(), 'agent-gateway-chromium-'));
+  // playwright talks to the browser over a pipe, and the browser exits when that closes: with this
+  // worker, however it ends (test/processes/suite-hygiene kills a run to see it).
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: EXECUTABLE,
     headless: true,
     args: FLAGS,
     viewport: { width: 1280, height: 800 },
   });
+  const end = async (): Promise<void> => {
+    await context.close();
+    await rm(profile, { recursive: true, force: true });
+  };
+  const release = own(end);
   return {
     context,
     close: async () => {
-      await context.close();
-      await rm(profile, { recursive: true, force: true });
+      release();
+      await end();
     },
   };
 }

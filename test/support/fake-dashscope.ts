@@ -2,6 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import { expectClosedWithin } from './expect-cut.js';
+import { own } from './test-resources.js';
 
 /**
  * A real local WebSocket server speaking DashScope's duplex TTS protocol
@@ -56,12 +57,14 @@ export class FakeDashScope {
   readonly tasks: DashScopeTask[] = [];
   private server?: WebSocketServer;
   private waiters: { index: number; resolve: (task: DashScopeTask) => void }[] = [];
+  private release = (): void => undefined;
 
   /** Returns the ws:// URL of the inference endpoint; other paths get HTTP 400. */
   async start(): Promise<string> {
     const server = new WebSocketServer({ host: '127.0.0.1', port: 0, path: DASHSCOPE_PATH });
     this.server = server;
     server.on('connection', (socket, req) => this.handle(socket, req));
+    this.release = own(() => this.stop());
     await new Promise<void>((resolve) => server.once('listening', resolve));
     return `${this.origin}${DASHSCOPE_PATH}`;
   }
@@ -72,6 +75,7 @@ export class FakeDashScope {
   }
 
   async stop(): Promise<void> {
+    this.release();
     const server = this.server;
     if (!server) return;
     for (const socket of server.clients) socket.terminate();

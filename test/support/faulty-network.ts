@@ -1,5 +1,6 @@
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import type { AddressInfo } from 'node:net';
+import { own } from './test-resources.js';
 
 interface Link {
   client: Socket;
@@ -20,6 +21,7 @@ export class FaultyNetwork {
   private readonly links = new Set<Link>();
   private refusing = false;
   private heldWaiters: { bytes: number; resolve: () => void }[] = [];
+  private release = (): void => undefined;
 
   constructor(private target: { host: string; port: number }) {}
 
@@ -35,6 +37,7 @@ export class FaultyNetwork {
   /** Starts listening; returns the proxy's port. */
   async start(): Promise<number> {
     this.server = createServer((client) => this.link(client));
+    this.release = own(() => this.stop());
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return (this.server.address() as AddressInfo).port;
   }
@@ -78,6 +81,7 @@ export class FaultyNetwork {
   }
 
   async stop(): Promise<void> {
+    this.release();
     this.cutAll();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }

@@ -1,5 +1,6 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
+import { spawnOwned } from './test-resources.js';
 
 export interface LogLine {
   level: number;
@@ -35,12 +36,17 @@ export class GatewayProcess {
 
   /** Starts one and resolves once it listens (on a free port). */
   static async start(env: Record<string, string>): Promise<GatewayProcess> {
-    const child = spawn(process.execPath, ['dist/main.js'], {
+    const child = spawnOwned(process.execPath, ['dist/main.js'], {
       env: { ...process.env, HOST: '127.0.0.1', PORT: '0', LOG_LEVEL: 'info', NODE_ENV: 'test', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     const gateway = new GatewayProcess(child);
-    const listening = await gateway.waitForLog((line) => line.msg.startsWith('Gateway listening on'), 15_000);
+    // One that exits before it listens fails the start at once, with what it said.
+    const died = gateway.exited.then(({ code, signal }) => {
+      throw new Error(`the gateway exited (${String(signal ?? code)}) before listening; last lines: ${gateway.lastLines()}`);
+    });
+    died.catch(() => undefined);
+    const listening = await Promise.race([gateway.waitForLog((line) => line.msg.startsWith('Gateway listening on'), 15_000), died]);
     gateway.port = Number(/:(\d+),/.exec(listening.msg)?.[1]);
     return gateway;
   }
@@ -60,7 +66,7 @@ export class GatewayProcess {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
         this.listeners = this.listeners.filter((l) => l !== check);
-        reject(new Error(`no such log line within ${timeoutMs} ms; last lines: ${this.logs.slice(-5).map((l) => l.msg).join(' | ')}`));
+        reject(new Error(`no such log line within ${timeoutMs} ms; last lines: ${this.lastLines()}`));
       }, timeoutMs);
       const check = (): void => {
         const line = this.logs.find(test);
@@ -71,6 +77,13 @@ export class GatewayProcess {
       };
       this.listeners.push(check);
     });
+  }
+
+  private lastLines(): string {
+    return this.logs
+      .slice(-5)
+      .map((l) => l.msg)
+      .join(' | ');
   }
 
   kill(signal: NodeJS.Signals): void {

@@ -1,9 +1,10 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.js';
+import { spawnOwned } from './test-resources.js';
 
 /**
  * nginx (Debian's) with the deployment's own deploy/nginx.conf, its upstream
@@ -25,7 +26,7 @@ export class Nginx {
     for (const [host, upstreamPort] of Object.entries(upstreams)) config = config.replace(`${host}:8000`, `127.0.0.1:${upstreamPort}`);
     config = config.replace('listen 8000;', `listen 127.0.0.1:${port};`);
     await writeFile(join(prefix, 'nginx.conf'), config);
-    const child = spawn(
+    const child = spawnOwned(
       'nginx',
       ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-g', `daemon off; pid ${join(prefix, 'nginx.pid')}; error_log stderr error;`],
       { stdio: ['ignore', 'ignore', 'inherit'] },
@@ -33,11 +34,12 @@ export class Nginx {
     // A missing binary or a bad config fails the start at once, instead of a wait for a port that never opens.
     const failed = new Promise<never>((_, reject) => {
       child.once('error', reject);
-      child.once('exit', (code) => reject(new Error(`nginx exited with code ${String(code)}`)));
+      // 127: setpriv found no nginx to run.
+      child.once('exit', (code) => reject(new Error(code === 127 ? 'nginx is not installed (npm test installs it)' : `nginx exited with code ${String(code)}`)));
     });
     failed.catch(() => undefined);
     try {
-      await Promise.race([listening(port), failed]);
+      await Promise.race([listening(port, child), failed]);
     } catch (error) {
       child.kill('SIGKILL');
       await rm(prefix, { recursive: true, force: true });
@@ -64,8 +66,9 @@ export class Nginx {
   }
 }
 
-async function listening(port: number): Promise<void> {
-  for (let attempt = 0; attempt < 200; attempt++) {
+/** Resolves once the port accepts; gives up when nginx has exited (then `failed` says why). */
+async function listening(port: number, nginx: ChildProcess): Promise<void> {
+  for (let attempt = 0; attempt < 200 && nginx.exitCode === null; attempt++) {
     const open = await new Promise<boolean>((resolve) => {
       const socket = connect(port, '127.0.0.1', () => {
         socket.end();

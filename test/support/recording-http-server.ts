@@ -1,6 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SocketCloseWatcher } from './socket-close-watcher.js';
+import { own } from './test-resources.js';
 
 /** What a fake provider records of every call: enough to tell whether, and when, its connection was closed. */
 export interface RecordedCall {
@@ -28,6 +29,7 @@ export abstract class RecordingHttpServer<C extends RecordedCall> {
   private server?: Server;
   private readonly watcher = new SocketCloseWatcher();
   private waiters: { test: (call: C) => boolean; resolve: (call: C) => void }[] = [];
+  private release = (): void => undefined;
 
   protected constructor(
     private readonly path: string,
@@ -38,6 +40,7 @@ export abstract class RecordingHttpServer<C extends RecordedCall> {
   async start(): Promise<string> {
     this.server = createServer((req, res) => void this.handle(req, res));
     this.watcher.watch(this.server);
+    this.release = own(() => this.stop());
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     return `${this.origin}/v1`;
   }
@@ -48,6 +51,7 @@ export abstract class RecordingHttpServer<C extends RecordedCall> {
   }
 
   async stop(): Promise<void> {
+    this.release();
     this.watcher.destroyAll();
     await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
   }

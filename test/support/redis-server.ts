@@ -1,6 +1,7 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { freePort } from './free-port.js';
+import { spawnOwned } from './test-resources.js';
 
 /** The machine's Redis, shared by the tests (each uses a key prefix of its own). */
 export const SHARED_REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
@@ -41,11 +42,13 @@ export class PrivateRedis {
   }
 
   async restart(): Promise<void> {
-    this.process = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
+    this.process = spawnOwned('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
       stdio: 'ignore',
     });
+    const child = this.process;
     // Ready once it answers; it takes a few milliseconds to start listening.
     for (let attempt = 0; ; attempt++) {
+      if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}${child.exitCode === 127 ? ' (not installed: npm test installs it)' : ''}`);
       const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       try {
         await probe.connect();

@@ -15,6 +15,7 @@ import {
   isTextDeltaPayload,
   type TextDeltaPayload,
 } from '../../src/protocol/server-messages.js';
+import { own } from './test-resources.js';
 
 export interface Received {
   frame: ServerEnvelope;
@@ -50,6 +51,8 @@ export class TestClient {
   static async connect(url: string, options: WebSocket.ClientOptions = {}): Promise<TestClient> {
     // Listening from the start: a gateway that refuses the socket writes its ERROR right behind the handshake.
     const client = new TestClient(new WebSocket(url, options));
+    const release = own(() => client.socket.terminate());
+    client.socket.once('close', release);
     await new Promise<void>((resolve, reject) => {
       client.socket.once('open', () => resolve());
       client.socket.once('error', reject);

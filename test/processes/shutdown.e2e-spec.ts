@@ -1,6 +1,6 @@
-import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, lastUserText } from './support/fake-upstream.js';
-import { GatewayProcess } from './support/gateway-process.js';
-import { TestClient } from './support/test-client.js';
+import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, lastUserText } from '../support/fake-upstream.js';
+import { GatewayProcess } from '../support/gateway-process.js';
+import { TestClient } from '../support/test-client.js';
 
 const KEY = 'shutdown-key';
 const auth = { auth_type: 'API_KEY', api_key: KEY };

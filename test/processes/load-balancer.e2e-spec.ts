@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream } from './support/fake-upstream.js';
-import { GatewayProcess } from './support/gateway-process.js';
-import { Nginx } from './support/nginx.js';
-import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { TestClient } from './support/test-client.js';
+import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream } from '../support/fake-upstream.js';
+import { GatewayProcess } from '../support/gateway-process.js';
+import { Nginx } from '../support/nginx.js';
+import { deleteKeys, SHARED_REDIS_URL } from '../support/redis-server.js';
+import { TestClient } from '../support/test-client.js';
 
 const KEY = 'lb-key';
 

@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { decodeAudioFrame } from '../src/protocol/binary-audio-frame.js';
-import { isEndPayload, isTextDeltaPayload, type ServerEnvelope } from '../src/protocol/server-messages.js';
-import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, lastUserText, messagesOf } from './support/fake-upstream.js';
-import { GatewayProcess } from './support/gateway-process.js';
-import { deleteKeys, SHARED_REDIS_URL } from './support/redis-server.js';
-import { sleep, TestClient } from './support/test-client.js';
+import { decodeAudioFrame } from '../../src/protocol/binary-audio-frame.js';
+import { isEndPayload, isTextDeltaPayload, type ServerEnvelope } from '../../src/protocol/server-messages.js';
+import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, lastUserText, messagesOf } from '../support/fake-upstream.js';
+import { GatewayProcess } from '../support/gateway-process.js';
+import { deleteKeys, SHARED_REDIS_URL } from '../support/redis-server.js';
+import { sleep, TestClient } from '../support/test-client.js';
 
 const KEY = 'cluster-key';
 const OTHER_KEY = 'cluster-other-key';

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { isEndPayload } from '../src/protocol/server-messages.js';
-import { DEFAULT_UPSTREAM_KEY, FakeUpstream } from './support/fake-upstream.js';
-import { GatewayProcess } from './support/gateway-process.js';
-import { PrivateRedis } from './support/redis-server.js';
-import { sleep, TestClient } from './support/test-client.js';
+import { isEndPayload } from '../../src/protocol/server-messages.js';
+import { DEFAULT_UPSTREAM_KEY, FakeUpstream } from '../support/fake-upstream.js';
+import { GatewayProcess } from '../support/gateway-process.js';
+import { PrivateRedis } from '../support/redis-server.js';
+import { sleep, TestClient } from '../support/test-client.js';
 
 const KEY = 'outage-key';
 
