@@ -19,12 +19,17 @@ export class BenchClient {
   readonly lastAudioAt = new Map<string, number>();
   /** From REGISTER_ACK. */
   sessionId?: string;
+  /** The longest time between two frames since resetGap(). */
+  longestGapMs = 0;
+  private lastFrameAt?: number;
   private waiters: Waiter[] = [];
 
   private constructor(readonly socket: WebSocket) {
     socket.on('message', (data, isBinary) => {
       const at = performance.now();
       this.frames += 1;
+      if (this.lastFrameAt !== undefined) this.longestGapMs = Math.max(this.longestGapMs, at - this.lastFrameAt);
+      this.lastFrameAt = at;
       if (isBinary) {
         this.audioFrames += 1;
         return;
@@ -72,6 +77,11 @@ export class BenchClient {
       socket.once('error', reject);
     });
     return new BenchClient(socket);
+  }
+
+  resetGap(): void {
+    this.longestGapMs = 0;
+    this.lastFrameAt = undefined;
   }
 
   send(msgType: string, payload: unknown): void {

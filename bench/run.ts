@@ -10,12 +10,14 @@
  *   - Two instances on Redis: interrupts of a request running on the other
  *     instance; the floor is two floor gateways relaying the stop over Redis
  *     pub/sub (REDIS_URL mode of bench/floor-gateway.ts).
+ *   - A hostile client: one connection sends the costliest frames it can
+ *     while a healthy session streams; the floor gateway takes the same.
  *
  * Options (environment): BENCH_SESSIONS (200), BENCH_TRIALS (200),
  * BENCH_IDLE_SESSIONS (1000), BENCH_THROUGHPUT_MS (3000),
  * BENCH_SPEECH_SESSIONS (50), BENCH_SPEECH_TRIALS (100), BENCH_SLOW_TRIALS (10),
  * BENCH_HTTP_TRIALS (100), BENCH_CLUSTER_TRIALS (100), BENCH_REDIS_URL (redis://127.0.0.1:6379),
- * BENCH_ONLY (ws | speech | http | cluster), BENCH_PORTKEY (1; 0 skips it).
+ * BENCH_SOAK_FRAMES (2000), BENCH_ONLY (ws | speech | http | cluster | soak), BENCH_PORTKEY (1; 0 skips it).
  */
 import { randomUUID } from 'node:crypto';
 import { startPortkey } from './peers/portkey.js';
@@ -26,6 +28,7 @@ import { BenchClient } from './bench-client.js';
 import { printTable, type Row, ratio } from './report.js';
 import { type ClusterFigures, measureCluster } from './suites/cluster.js';
 import { type HttpFigures, type HttpTarget, measureHttp } from './suites/http.js';
+import { measureSoak, type SoakFigures } from './suites/soak.js';
 import { measureSpeech, type SpeechFigures } from './suites/speech.js';
 import { measureThroughput, measureWs, type WsFigures } from './suites/ws-interrupt.js';
 import type { Summary } from './stats.js';
@@ -45,9 +48,10 @@ const speechOptions = {
 };
 const httpOptions = { trials: env('BENCH_HTTP_TRIALS', 100), throughputTokens: 5000 };
 const clusterTrials = env('BENCH_CLUSTER_TRIALS', 100);
+const soakFrames = env('BENCH_SOAK_FRAMES', 2000);
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const only = process.env.BENCH_ONLY;
-const runs = (suite: 'ws' | 'speech' | 'http' | 'cluster') => only === undefined || only === suite;
+const runs = (suite: 'ws' | 'speech' | 'http' | 'cluster' | 'soak') => only === undefined || only === suite;
 
 interface Figures {
   ws?: WsFigures;
@@ -62,6 +66,7 @@ const FLOOR_PORT = 18100;
 const PROXY_PORT = 18200;
 const PORTKEY_PORT = 18787;
 const CLUSTER_PORTS = { gateway: [18010, 18011], floor: [18110, 18111] } as const;
+const SOAK_PORTS = { gateway: 18020, floor: 18120 } as const;
 
 async function main(): Promise<void> {
   const upstream = new FakeUpstream();
@@ -73,6 +78,7 @@ async function main(): Promise<void> {
   const ours: Figures = {};
   const http: Partial<Record<HttpName, HttpFigures>> = {};
   const cluster: { ours?: ClusterFigures; floor?: ClusterFigures } = {};
+  const soak: { ours?: SoakFigures; floor?: SoakFigures } = {};
 
   if (runs('ws') || runs('speech')) {
     process.stderr.write('measuring the floor…\n');
@@ -164,8 +170,50 @@ async function main(): Promise<void> {
     process.stderr.write('measuring two instances on Redis…\n');
     Object.assign(cluster, await measureClusters(upstream, llm));
   }
+  if (runs('soak')) {
+    process.stderr.write('measuring a hostile client…\n');
+    Object.assign(soak, await measureSoaks(upstream, llm));
+  }
   await Promise.all([upstream.stop(), speech.stop()]);
   report(ours, floor, http, cluster);
+  if (soak.ours && soak.floor) printSoakTable(soak.ours, soak.floor);
+}
+
+/** The floor gateway, then ours, each alone with the hostile client. Ours without rate limits: the worst case, as from many connections. */
+async function measureSoaks(upstream: FakeUpstream, llm: Record<string, string>): Promise<{ ours: SoakFigures; floor: SoakFigures }> {
+  const measure = async (kind: 'gateway' | 'floor') => {
+    const target = await startTarget({
+      name: `soak-${kind}`,
+      port: SOAK_PORTS[kind],
+      nodeArgs: kind === 'floor' ? ['--import', 'tsx', 'bench/floor-gateway.ts'] : ['dist/main.js'],
+      env: {
+        ...llm,
+        TTS_PROVIDER: 'none',
+        HOST: '127.0.0.1',
+        LOG_LEVEL: 'info',
+        RATE_LIMIT_MESSAGES_PER_SECOND: '1000000',
+        RATE_LIMIT_BURST: '1000000',
+        // The healthy session's own log, full from the start: memory measured is what the hostile frames leave.
+        EVENT_LOG_MAX_FRAMES: '10',
+      },
+    });
+    try {
+      return await measureSoak(target, upstream, { frames: soakFrames });
+    } finally {
+      await target.stop();
+    }
+  };
+  const floorFigures = await measure('floor');
+  return { floor: floorFigures, ours: await measure('gateway') };
+}
+
+function printSoakTable(ours: SoakFigures, floor: SoakFigures): void {
+  printTable(`A hostile client (3 × ${soakFrames} of the costliest frames on one connection)`, [
+    ['healthy session: longest gap between frames, under attack', ms(ours.longestGapMs), ms(floor.longestGapMs), ratio(ours.longestGapMs, floor.longestGapMs)],
+    ['healthy session: longest gap, no attack (its own pace)', ms(ours.quietGapMs), ms(floor.quietGapMs), ratio(ours.quietGapMs, floor.quietGapMs)],
+    ['live memory per 1,000 hostile frames', kib(ours.bytesPer1000Frames), kib(floor.bytesPer1000Frames), ratio(ours.bytesPer1000Frames, floor.bytesPer1000Frames)],
+    ['time to take the hostile frames', `${ours.hostileSeconds.toFixed(2)} s`, `${floor.hostileSeconds.toFixed(2)} s`, ratio(ours.hostileSeconds, floor.hostileSeconds)],
+  ]);
 }
 
 /** The WebSocket suites, throughput last: a gateway without backpressure stays busy long after it. */

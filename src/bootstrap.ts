@@ -20,6 +20,6 @@ export function configureApp(app: INestApplication, config: AppConfig): INestApp
   app.useLogger(app.get(Logger));
   // Every HTTP error, unknown routes included, in OpenAI's shape.
   app.useGlobalFilters(new HttpErrorFilter());
-  app.useWebSocketAdapter(new EnvelopeWsAdapter(app, config.ws));
+  app.useWebSocketAdapter(new EnvelopeWsAdapter(app, config));
   return app;
 }

@@ -79,15 +79,15 @@ describe('bad input gets a clear ERROR and loses nothing', () => {
     await stillWorks(client);
   });
 
-  it('refuses everything but REGISTER before REGISTER, then registers normally', async () => {
+  it('closes a connection that sends anything but REGISTER or RESUME first, with one ERROR; another registers normally', async () => {
     const client = await connect();
     client.request('r1');
     client.send('HEARTBEAT', {});
     client.interrupt('r1');
-    await client.waitFor('ERROR', () => client.frames('ERROR').length === 3);
-    expect(client.frames('ERROR').map((f) => f.payload.code)).toEqual(['NOT_REGISTERED', 'NOT_REGISTERED', 'NOT_REGISTERED']);
-    await client.register();
-    await stillWorks(client);
+    expect(await client.closed).toEqual({ code: 1008, reason: 'NOT_REGISTERED' });
+    expect(client.frames('ERROR').map((f) => f.payload.code)).toEqual(['NOT_REGISTERED']);
+    const next = await registered();
+    await stillWorks(next);
     expect(upstream.calls).toHaveLength(0);
   });
 
@@ -217,7 +217,8 @@ describe('bad input gets a clear ERROR and loses nothing', () => {
     // The flood had emptied the message bucket right before the INTERRUPT.
     const codes = client.frames('ERROR').map((f) => f.payload.code);
     expect(new Set(codes)).toEqual(new Set(['DUPLICATE_REQUEST', 'RATE_LIMITED']));
-    expect(codes.at(-1)).toBe('RATE_LIMITED');
+    // 41 REQUESTs against a burst of 30: the last ones were refused as they arrived.
+    expect(codes.filter((code) => code === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(10);
     expect((await client.endOf('r1')).interrupted).toBe(true);
 
     // The INTERRUPT bucket is bounded too (a burst of 3 here).

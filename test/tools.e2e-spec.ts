@@ -50,6 +50,9 @@ describe('tool calls that stay consistent through interrupts', () => {
       LLM_BASE_URL: await upstream.start(),
       LLM_API_KEY: DEFAULT_UPSTREAM_KEY,
       TOOLS_HTTP_ALLOWED_HOSTS: '127.0.0.1',
+      // The slow server is on loopback, which http_get reaches only when told to.
+      TOOLS_HTTP_ALLOWED_NETWORKS: '127.0.0.0/8',
+      TOOLS_HTTP_ALLOWED_PORTS: String((slowServer.address() as AddressInfo).port),
       TOOLS_HTTP_TIMEOUT_MS: '30000',
     });
     c = await TestClient.registered(gateway.wsUrl, { function_calling: [WEATHER_TOOL] });

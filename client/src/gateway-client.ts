@@ -299,7 +299,8 @@ export class GatewayClient {
       socket.send('RESUME', { session_id: this.ack.session_id, last_seq: this.seq, auth });
       const error = await resumed;
       if (!error) return;
-      if (error.code !== 'SESSION_NOT_FOUND') throw new GatewayError(error);
+      // Gone, or not the session this client saw (it is behind the client's last_seq): a new one.
+      if (error.code !== 'SESSION_NOT_FOUND' && error.code !== 'LAST_SEQ_AHEAD') throw new GatewayError(error);
       this.sessionLost(this.ack.session_id);
     }
     const registered = this.handshakeAnswer(socket, 'REGISTER_ACK');

@@ -21,7 +21,7 @@ export class CompletionsController {
 
   @Post('chat/completions')
   async create(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
-    const parsed = ChatCompletionBody.safeParse(await readJsonBody(req, this.config.httpApi.maxBodyBytes));
+    const parsed = ChatCompletionBody.safeParse(await readJsonBody(req, this.config));
     if (!parsed.success) {
       throw new GatewayError('INVALID_MESSAGE', { message: 'Invalid chat completion request', issues: zodIssues(parsed.error) });
     }

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import ipaddr from 'ipaddr.js';
 import { z } from 'zod';
 
 /**
@@ -36,6 +37,9 @@ export const envSchema = z.object({
   WS_REGISTER_TIMEOUT_MS: int(10_000, 50),
   WS_SEND_HIGH_WATER_BYTES: int(64 * 1024, 1024),
   WS_SEND_HARD_LIMIT_BYTES: int(8 * 1024 * 1024, 4096),
+  WS_CLOSE_TIMEOUT_MS: int(10_000, 100),
+  WS_MAX_QUEUED_BYTES: int(1024 * 1024, 1024),
+  JSON_MAX_DEPTH: int(64, 4),
   MAX_SESSIONS: int(10_000, 1),
   MAX_CONNECTIONS: int(20_000, 1),
   RESUME_GRACE_MS: int(120_000, 100),
@@ -91,6 +95,21 @@ export const envSchema = z.object({
   TOOLS_HTTP_ALLOWED_HOSTS: z.string().default(''),
   TOOLS_HTTP_MAX_BYTES: int(64 * 1024, 1),
   TOOLS_HTTP_TIMEOUT_MS: int(5_000, 1),
+  TOOLS_HTTP_ALLOWED_PORTS: z
+    .string()
+    .default('80,443')
+    .transform((raw, ctx) => {
+      const ports = splitList(raw).map(Number);
+      if (ports.some((port) => !Number.isInteger(port) || port < 1 || port > 65_535)) {
+        ctx.addIssue({ code: 'custom', message: 'must be a comma-separated list of ports (1–65535)' });
+      }
+      return ports;
+    }),
+  TOOLS_HTTP_ALLOWED_NETWORKS: z
+    .string()
+    .default('')
+    .refine((raw) => splitList(raw).every((cidr) => ipaddr.isValidCIDR(cidr)), 'must be a comma-separated list of CIDR ranges (10.0.0.0/8, fd00::/8)')
+    .transform(splitList),
 
   REDIS_URL: z
     .string()
@@ -149,7 +168,13 @@ function toConfig(env: z.infer<typeof envSchema>) {
       registerTimeoutMs: env.WS_REGISTER_TIMEOUT_MS,
       sendHighWaterBytes: env.WS_SEND_HIGH_WATER_BYTES,
       sendHardLimitBytes: env.WS_SEND_HARD_LIMIT_BYTES,
+      /** A socket the gateway closes: how long its last frames and the close handshake may take before it is cut. */
+      closeTimeoutMs: env.WS_CLOSE_TIMEOUT_MS,
+      /** A connection's messages waiting to be handled, in bytes: past this, its socket is not read until they are. */
+      maxQueuedBytes: env.WS_MAX_QUEUED_BYTES,
     },
+    /** Deepest nesting of JSON a client may send, over WebSocket or HTTP, checked before any schema runs. */
+    json: { maxDepth: env.JSON_MAX_DEPTH },
     sessions: { resumeGraceMs: env.RESUME_GRACE_MS, taskTtlMs: env.TASK_TTL_MS },
     eventLog: { maxFrames: env.EVENT_LOG_MAX_FRAMES, maxBytes: env.EVENT_LOG_MAX_BYTES, maxAgeMs: env.EVENT_LOG_MAX_AGE_MS },
     shutdown: { deadlineMs: env.SHUTDOWN_DEADLINE_MS },
@@ -216,6 +241,9 @@ function toConfig(env: z.infer<typeof envSchema>) {
         allowedHosts: splitList(env.TOOLS_HTTP_ALLOWED_HOSTS).map((h) => h.toLowerCase()),
         maxBytes: env.TOOLS_HTTP_MAX_BYTES,
         timeoutMs: env.TOOLS_HTTP_TIMEOUT_MS,
+        allowedPorts: env.TOOLS_HTTP_ALLOWED_PORTS,
+        /** Internal ranges (loopback, private, link-local…) that http_get may reach anyway. */
+        allowedNetworks: env.TOOLS_HTTP_ALLOWED_NETWORKS,
       },
     },
     cluster: {

@@ -33,6 +33,10 @@ export class GatewayError extends Error {
     return this.definition.status;
   }
 
+  get retryAfterSeconds(): number | undefined {
+    return this.definition.retryAfterSeconds;
+  }
+
   /** Errors that end the connection say with which close code. */
   get closeCode(): number | undefined {
     return this.definition.closeCode;

@@ -16,7 +16,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError, toGatewayError } from '../errors/gateway-error.js';
 import { LlmProvider } from '../llm-stream/llm-provider.js';
-import type { ParsedClientPayloads } from '../protocol/client-messages.js';
+import type { Credentials, ParsedClientPayloads } from '../protocol/client-messages.js';
 import { PROTOCOL_VERSION } from '../protocol/envelope.js';
 import type { RegisterAckPayload } from '../protocol/server-messages.js';
 import { ConversationService } from '../conversation/conversation.service.js';
@@ -27,8 +27,7 @@ import { SERVER_VERSION } from '../version.js';
 import { closeWithError, type Connection, type ConnectionEvents } from './connection.js';
 import { GatewayErrorFilter } from './gateway-error.filter.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
-import { PayloadPipe } from './payload.pipe.js';
-import { RateLimitGuard } from './rate-limit.guard.js';
+import { parsePayload, PayloadPipe } from './payload.pipe.js';
 import { RegisteredGuard } from './registered.guard.js';
 import type { Session } from './session.js';
 import { SessionHandover } from './session-handover.service.js';
@@ -42,7 +41,6 @@ import { SessionService } from './session.service.js';
  */
 @WebSocketGateway()
 @UseFilters(GatewayErrorFilter)
-@UseGuards(RateLimitGuard)
 export class AgentGateway implements OnGatewayConnection<WebSocket>, OnGatewayDisconnect<WebSocket> {
   constructor(
     private readonly sessions: SessionService,
@@ -68,7 +66,7 @@ export class AgentGateway implements OnGatewayConnection<WebSocket>, OnGatewayDi
     } catch (error) {
       const refusal = toGatewayError(error);
       this.logger.warn({ remote, code: refusal.code }, 'connection refused');
-      closeWithError(socket, refusal);
+      closeWithError(socket, refusal, { closeTimeoutMs: this.config.ws.closeTimeoutMs });
     }
   }
 
@@ -76,14 +74,17 @@ export class AgentGateway implements OnGatewayConnection<WebSocket>, OnGatewayDi
     this.lifecycle.closed(socket, 'CLIENT_DISCONNECTED');
   }
 
+  /**
+   * The key is checked first, against a schema of the credential alone: a
+   * client without one never gets its payload (tools, their JSON schemas)
+   * validated.
+   */
   @SubscribeMessage('REGISTER')
-  onRegister(
-    @ConnectedSocket() socket: WebSocket,
-    @MessageBody(new PayloadPipe('REGISTER')) payload: ParsedClientPayloads['REGISTER'],
-  ): void {
+  onRegister(@ConnectedSocket() socket: WebSocket, @MessageBody() message: InboundMessage): void {
     const connection = this.connectionOf(socket);
     if (connection.session) throw new GatewayError('ALREADY_REGISTERED');
-    const identity = this.authenticate(connection, payload.auth);
+    const identity = this.authenticate(connection, parsePayload('HANDSHAKE', message.envelope).auth);
+    const payload = parsePayload('REGISTER', message.envelope);
     const clientTools = new Map(payload.function_calling.map((tool) => [tool.function.name, tool]));
     const clash = [...clientTools.keys()].find((name) => this.toolRegistry.has(name));
     if (clash) {
@@ -200,7 +201,7 @@ export class AgentGateway implements OnGatewayConnection<WebSocket>, OnGatewayDi
     this.lifecycle.closed(connection.socket, why === 'heartbeat' ? 'CLIENT_UNRESPONSIVE' : 'CLIENT_TOO_SLOW');
   }
 
-  private authenticate(connection: Connection, auth: ParsedClientPayloads['REGISTER']['auth']): Identity {
+  private authenticate(connection: Connection, auth: Credentials): Identity {
     const identity = this.auth.authenticate(auth?.auth_type === 'API_KEY' ? auth.api_key : undefined);
     if (identity) return identity;
     this.logger.warn({ remote: connection.remoteAddress }, 'authentication failed');

@@ -2,14 +2,21 @@ import type { WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
 import type { GatewayError } from '../errors/gateway-error.js';
 import { type Envelope, PROTOCOL_VERSION } from '../protocol/envelope.js';
+import type { ErrorCode } from '../protocol/error-codes.js';
 import type { ServerMsgType, ServerPayloads } from '../protocol/server-messages.js';
 import { Heartbeat } from './heartbeat.js';
 import type { Sink } from './outbound-queue.js';
 import type { Session } from './session.js';
 import { TokenBucket } from './token-bucket.js';
 
-/** How long a failed connection may take to complete its close handshake before it is cut. */
+/** Once its last frames have left, how long a failed connection may take to answer the close before it is cut. */
 const CLOSE_HANDSHAKE_MS = 2_000;
+
+/**
+ * Errors about a RESUME that leave the handshake open: the client may
+ * REGISTER a new session on the same socket.
+ */
+const HANDSHAKE_MAY_GO_ON = new Set<ErrorCode>(['SESSION_NOT_FOUND', 'LAST_SEQ_AHEAD']);
 
 export interface ConnectionEvents {
   /** The peer stopped answering pings, or never registered, or reads too slowly. */
@@ -31,6 +38,7 @@ export class Connection implements Sink {
   private readonly heartbeat: Heartbeat;
   private registerTimer?: NodeJS.Timeout;
   private readonly hardLimitBytes: number;
+  private readonly closeTimeoutMs: number;
 
   constructor(
     readonly socket: WebSocket,
@@ -40,6 +48,7 @@ export class Connection implements Sink {
   ) {
     const { ws, limits } = config;
     this.hardLimitBytes = ws.sendHardLimitBytes;
+    this.closeTimeoutMs = ws.closeTimeoutMs;
     this.rate = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
     this.interruptRate = new TokenBucket(limits.interruptRateLimitPerSecond, limits.interruptRateLimitBurst);
     this.heartbeat = new Heartbeat(socket, ws.pingIntervalMs, ws.pongTimeoutMs, () => events.onDead(this, 'heartbeat'));
@@ -68,12 +77,22 @@ export class Connection implements Sink {
   }
 
   /**
+   * Answers a message the gateway refuses. Until the connection has a
+   * session it may send nothing but a valid REGISTER or RESUME: anything
+   * else ends it, after its ERROR. So does an error that closes by itself.
+   */
+  refuse(error: GatewayError): void {
+    if (error.closeCode !== undefined || (!this.session && !HANDSHAKE_MAY_GO_ON.has(error.code))) this.fail(error);
+    else this.sendError(error);
+  }
+
+  /**
    * Ends the connection with an ERROR saying why, straight to the socket, and
    * the close frame right behind it.
    */
   fail(error: GatewayError): void {
     this.dispose();
-    closeWithError(this.socket, error, this.session?.id);
+    closeWithError(this.socket, error, { sessionId: this.session?.id, closeTimeoutMs: this.closeTimeoutMs });
   }
 
   /** Stops timers; the socket is closing or closed. */
@@ -89,14 +108,22 @@ export class Connection implements Sink {
 
 /**
  * An ERROR saying why, then the close frame right behind it: for a
- * connection the gateway gives up on, or a socket it refuses outright.
+ * connection the gateway gives up on, or a socket it refuses outright. Both
+ * go straight to the socket, ahead of everything the session still has
+ * queued; but a slow reader may still have data in the socket's buffers
+ * before them, and cutting the socket while they wait there would lose
+ * them. So the socket is cut once they have left the process and the peer
+ * had a moment to answer the close, or after `closeTimeoutMs` at most.
  */
-export function closeWithError(socket: WebSocket, error: GatewayError, sessionId?: string): void {
+export function closeWithError(socket: WebSocket, error: GatewayError, options: { sessionId?: string; closeTimeoutMs: number }): void {
   if (socket.readyState !== socket.OPEN) return;
-  socket.send(encode('ERROR', error.toPayload(), sessionId));
-  socket.close(error.closeCode ?? 1011, error.code);
-  // A peer that does not read never completes the close handshake; ws would wait 30 s.
-  setTimeout(() => socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
+  const cut = setTimeout(() => socket.terminate(), options.closeTimeoutMs).unref();
+  socket.send(encode('ERROR', error.toPayload(), options.sessionId), () => {
+    clearTimeout(cut);
+    setTimeout(() => socket.terminate(), CLOSE_HANDSHAKE_MS).unref();
+  });
+  // 1008, policy violation: the peer sent what the gateway does not accept; 1011: the gateway failed.
+  socket.close(error.closeCode ?? (error.code === 'INTERNAL_ERROR' ? 1011 : 1008), error.code);
 }
 
 function encode<T extends ServerMsgType>(type: T, payload: ServerPayloads[T], sessionId: string | undefined): string {

@@ -3,7 +3,7 @@ import { parseEnvelope } from './envelope-parser.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
 
 const codeOf = (data: unknown) => {
-  const parsed = parseEnvelope(data);
+  const parsed = parseEnvelope(data, 64);
   expect(parsed.event).toBe(INVALID_EVENT);
   const { error } = parsed.data as InvalidMessage;
   expect(error).toBeInstanceOf(GatewayError);
@@ -15,6 +15,7 @@ describe('parseEnvelope', () => {
     const before = performance.now();
     const parsed = parseEnvelope(
       JSON.stringify({ version: '1.0', msg_type: 'INTERRUPT', session_id: 's1', payload: { reason: 'X' }, timestamp: 5 }),
+      64,
     );
     expect(parsed.event).toBe('INTERRUPT');
     expect(parsed.data).toMatchObject({
@@ -24,7 +25,7 @@ describe('parseEnvelope', () => {
   });
 
   it('fills in a missing payload, timestamp and null session_id', () => {
-    const parsed = parseEnvelope(JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', session_id: null }));
+    const parsed = parseEnvelope(JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', session_id: null }), 64);
     expect(parsed.event).toBe('HEARTBEAT');
     const { envelope } = parsed.data as InboundMessage;
     expect(envelope.payload).toEqual({});
@@ -38,6 +39,7 @@ describe('parseEnvelope', () => {
     expect(codeOf('null')).toBe('INVALID_MESSAGE');
     expect(codeOf(JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', payload: [] }))).toBe('INVALID_MESSAGE');
     expect(codeOf(JSON.stringify({ version: '0.9', msg_type: 'HEARTBEAT' }))).toBe('UNSUPPORTED_VERSION');
+    expect(codeOf(`{"version":"1.0","msg_type":"HEARTBEAT","payload":{"a":${'['.repeat(64)}${']'.repeat(64)}}}`)).toBe('JSON_TOO_DEEP');
     expect(codeOf(JSON.stringify({ version: '1.0', msg_type: 'toString' }))).toBe('UNKNOWN_MSG_TYPE');
     expect(codeOf(JSON.stringify({ version: '1.0', msg_type: 'REGISTER_ACK' }))).toBe('UNKNOWN_MSG_TYPE');
   });

@@ -1,6 +1,7 @@
 import { GatewayError } from '../errors/gateway-error.js';
 import { EnvelopeSchema, isClientMsgType } from '../protocol/client-messages.js';
 import { PROTOCOL_VERSION } from '../protocol/envelope.js';
+import { nestsDeeperThan } from '../protocol/json-depth.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
 import { zodIssues } from './zod-issues.js';
 
@@ -12,8 +13,7 @@ export type ParsedFrame = { event: string; data: InboundMessage } | { event: typ
  * envelope of a known type goes to the INVALID_EVENT handler, which answers
  * with an ERROR frame.
  */
-export function parseEnvelope(data: unknown): ParsedFrame {
-  const receivedAt = performance.now();
+export function parseEnvelope(data: unknown, maxDepth: number, receivedAt = performance.now()): ParsedFrame {
   const invalid = (error: GatewayError): ParsedFrame => ({ event: INVALID_EVENT, data: { error, receivedAt } });
 
   if (typeof data !== 'string') return invalid(new GatewayError('BINARY_NOT_SUPPORTED'));
@@ -22,6 +22,9 @@ export function parseEnvelope(data: unknown): ParsedFrame {
     json = JSON.parse(data);
   } catch {
     return invalid(new GatewayError('INVALID_JSON'));
+  }
+  if (nestsDeeperThan(json, maxDepth)) {
+    return invalid(new GatewayError('JSON_TOO_DEEP', { message: `The message nests deeper than ${maxDepth} levels` }));
   }
   const parsed = EnvelopeSchema.safeParse(json);
   if (!parsed.success) {

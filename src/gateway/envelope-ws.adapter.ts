@@ -4,19 +4,30 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import { lastValueFrom, type Observable } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
+import { GatewayError } from '../errors/gateway-error.js';
+import { ShutdownService } from '../lifecycle/shutdown.service.js';
+import { ERROR_CODES } from '../protocol/error-codes.js';
 import { parseEnvelope } from './envelope-parser.js';
+import { InboundScheduler } from './inbound-scheduler.js';
+import { SessionService } from './session.service.js';
+
+/** The longest a turn of the event loop spends handling messages before sockets are read again. */
+const HANDLING_SLICE_MS = 4;
 
 /**
  * `WsAdapter` with the protocol's envelope parsing, the configured path and
  * frame size limit (ws would otherwise accept 100 MiB frames; a bigger frame
- * closes the socket with 1009, as RFC 6455 prescribes), and in-order handling.
+ * closes the socket with 1009, as RFC 6455 prescribes), rate limits charged
+ * as of each message's arrival, and fair, in-order handling with a bounded
+ * backlog per connection.
  */
 export class EnvelopeWsAdapter extends WsAdapter {
   private readonly log = new Logger(EnvelopeWsAdapter.name);
+  private readonly scheduler = new InboundScheduler(HANDLING_SLICE_MS);
 
   constructor(
-    app: INestApplicationContext,
-    private readonly wsConfig: AppConfig['ws'],
+    private readonly app: INestApplicationContext,
+    private readonly config: Pick<AppConfig, 'ws' | 'json'>,
   ) {
     super(app);
   }
@@ -24,32 +35,59 @@ export class EnvelopeWsAdapter extends WsAdapter {
   override create(port: number, options: Record<string, unknown> = {}): unknown {
     return super.create(port, {
       ...options,
-      path: this.wsConfig.path,
-      maxPayload: this.wsConfig.maxPayloadBytes,
+      path: this.config.ws.path,
+      maxPayload: this.config.ws.maxPayloadBytes,
       perMessageDeflate: false,
+      // Draining for a shutdown, the gateway still answers /ready (503) but takes no new socket: the
+      // upgrade is refused with a 503, which a load balancer may pass on to another instance.
+      verifyClient: (_info: unknown, accept: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void) => {
+        const { message, retryAfterSeconds } = ERROR_CODES.NOT_READY;
+        if (this.app.get(ShutdownService).draining) accept(false, 503, message, { 'Retry-After': String(retryAfterSeconds) });
+        else accept(true);
+      },
     });
   }
 
   /**
-   * Nest's handlers are async (guards and pipes are awaited), and the stock
-   * adapter starts each message's handler as soon as it arrives, so a REQUEST
-   * and the INTERRUPT right behind it could be handled in either order. Here
-   * each message waits for the previous one of the same client. A plain
-   * listener and a promise chain also keep an idle connection small, where
-   * the stock per-client RxJS pipeline costs a few kilobytes.
+   * A message waits its turn (InboundScheduler) as it is, unparsed: in order
+   * for its connection, and never so long behind another connection's
+   * backlog that sockets go unread; a socket delivers many messages in one
+   * read, so even parsing them there would stall everyone. Past
+   * WS_MAX_QUEUED_BYTES waiting, the socket is not read (TCP pushes back on
+   * the client) until the backlog is half gone. Each message is charged to
+   * its connection's rate limit as of its arrival: waiting to be handled
+   * must not make a client look faster than it is. A plain listener and a
+   * queue keep an idle connection small, where the stock per-client RxJS
+   * pipeline costs a few kilobytes.
    */
   override bindMessageHandlers(
     client: WebSocket,
     handlers: MessageMappingProperties[],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    let previous: Promise<void> = Promise.resolve();
+    const sessions = this.app.get(SessionService);
+    const { maxQueuedBytes } = this.config.ws;
     client.on('message', (data: RawData, isBinary: boolean) => {
-      const { event, data: message } = parseEnvelope(isBinary ? data : data.toString());
-      const handler = handlers.find((h) => h.message === event);
-      if (!handler) return;
-      previous = previous.then(() => this.dispatch(client, handler, message, transform));
+      const receivedAt = performance.now();
+      const size = byteLength(data);
+      this.scheduler.enqueue(
+        client,
+        async () => {
+          if (client.isPaused && this.scheduler.waiting(client) < maxQueuedBytes / 2) client.resume();
+          // A socket the gateway refused or has let go: nobody to answer.
+          const connection = sessions.connectionOf(client);
+          if (!connection) return;
+          const { event, data: message } = parseEnvelope(isBinary ? data : data.toString(), this.config.json.maxDepth, receivedAt);
+          const bucket = event === 'INTERRUPT' ? connection.interruptRate : connection.rate;
+          if (!bucket.take(receivedAt)) return connection.refuse(new GatewayError('RATE_LIMITED'));
+          const handler = handlers.find((h) => h.message === event);
+          if (handler) await this.dispatch(client, handler, message, transform);
+        },
+        size,
+      );
+      if (this.scheduler.waiting(client) > maxQueuedBytes) client.pause();
     });
+    client.once('close', () => this.scheduler.forget(client));
   }
 
   private async dispatch(
@@ -66,4 +104,9 @@ export class EnvelopeWsAdapter extends WsAdapter {
       this.log.error(error);
     }
   }
+}
+
+function byteLength(data: RawData): number {
+  if (Array.isArray(data)) return data.reduce((sum, part) => sum + part.length, 0);
+  return data instanceof ArrayBuffer ? data.byteLength : data.length;
 }

@@ -8,8 +8,8 @@ import { SessionService } from './session.service.js';
  * Turns anything a handler, guard or pipe throws into an ERROR envelope for
  * that client (Nest's default would emit an `exception` event the protocol
  * does not have). Unexpected errors are logged and reach the client only as
- * INTERNAL_ERROR. Errors with a close code (AUTH_FAILED,
- * SERVER_BUSY) also close the socket.
+ * INTERNAL_ERROR. Errors with a close code (AUTH_FAILED, SERVER_BUSY), and
+ * any error before the connection has a session, also close the socket.
  */
 @Catch()
 @Injectable()
@@ -31,7 +31,6 @@ export class GatewayErrorFilter implements WsExceptionFilter {
     const context = { session_id: connection.session?.id, code: error.code, request_id: error.requestId };
     if (error.code === 'INTERNAL_ERROR') this.logger.error({ ...context, err: exception }, 'handler failed');
     else this.logger.debug(context, 'message refused');
-    if (error.closeCode !== undefined) connection.fail(error);
-    else connection.sendError(error);
+    connection.refuse(error);
   }
 }

@@ -1,28 +1,38 @@
 import { type PipeTransform } from '@nestjs/common';
+import type { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
-import { CLIENT_PAYLOAD_SCHEMAS, type ClientMsgType, type ParsedClientPayloads } from '../protocol/client-messages.js';
+import { CLIENT_PAYLOAD_SCHEMAS, type ClientMsgType, HandshakePayload, type ParsedClientPayloads } from '../protocol/client-messages.js';
 import type { InboundMessage } from './inbound-message.js';
 import { zodIssues } from './zod-issues.js';
+
+type Schemas = typeof CLIENT_PAYLOAD_SCHEMAS & { HANDSHAKE: typeof HandshakePayload };
+const SCHEMAS: Schemas = { ...CLIENT_PAYLOAD_SCHEMAS, HANDSHAKE: HandshakePayload };
+type Parsed = ParsedClientPayloads & { HANDSHAKE: z.output<typeof HandshakePayload> };
+
+/** A message's payload, validated against its msg_type's schema (or HANDSHAKE's: REGISTER's credential alone). */
+export function parsePayload<T extends keyof Schemas>(type: T, envelope: InboundMessage['envelope']): Parsed[T] {
+  const result = SCHEMAS[type].safeParse(envelope.payload);
+  if (result.success) return result.data as Parsed[T];
+  const { request_id: requestId, data_type: dataType } = envelope.payload;
+  const knownRequestId = typeof requestId === 'string' ? requestId : undefined;
+  if (type === 'REQUEST' && typeof dataType === 'string' && dataType !== 'TEXT') {
+    throw new GatewayError('UNSUPPORTED_DATA_TYPE', {
+      requestId: knownRequestId,
+      message: `data_type "${dataType.slice(0, 32)}" is not supported; send "TEXT"`,
+    });
+  }
+  throw new GatewayError('INVALID_MESSAGE', {
+    requestId: knownRequestId,
+    message: `Invalid ${type === 'HANDSHAKE' ? 'REGISTER' : type} payload`,
+    issues: zodIssues(result.error, 'payload'),
+  });
+}
 
 /** Validates a message's payload against its msg_type's schema. */
 export class PayloadPipe<T extends ClientMsgType> implements PipeTransform<InboundMessage, ParsedClientPayloads[T]> {
   constructor(private readonly type: T) {}
 
   transform({ envelope }: InboundMessage): ParsedClientPayloads[T] {
-    const result = CLIENT_PAYLOAD_SCHEMAS[this.type].safeParse(envelope.payload);
-    if (result.success) return result.data as ParsedClientPayloads[T];
-    const { request_id: requestId, data_type: dataType } = envelope.payload;
-    const knownRequestId = typeof requestId === 'string' ? requestId : undefined;
-    if (this.type === 'REQUEST' && typeof dataType === 'string' && dataType !== 'TEXT') {
-      throw new GatewayError('UNSUPPORTED_DATA_TYPE', {
-        requestId: knownRequestId,
-        message: `data_type "${dataType.slice(0, 32)}" is not supported; send "TEXT"`,
-      });
-    }
-    throw new GatewayError('INVALID_MESSAGE', {
-      requestId: knownRequestId,
-      message: `Invalid ${this.type} payload`,
-      issues: zodIssues(result.error, 'payload'),
-    });
+    return parsePayload(this.type, envelope);
   }
 }

@@ -104,7 +104,7 @@ export class SessionHandover implements OnModuleInit {
     if (!(await this.directory.moveSession(sessionId, this.cluster.instanceId, to))) throw new Error(`${sessionId} is not ours`);
     const session = this.sessions.find(sessionId);
     if (!session) return { reply: { last_seq: await this.log.lastSeq(sessionId), active: [] } };
-    this.sessions.handOver(session);
+    this.lifecycle.taken(session);
     // Another tab still here: told to resume, which brings it where the session now is.
     for (const connection of session.detachAll()) connection.socket.close(4001, 'SESSION_MOVED');
     // Whatever is queued is numbered and logged now; from here on, frames go to `to` unnumbered.

@@ -19,9 +19,15 @@ import { SessionService } from './session.service.js';
  * stops more than its own session's non-durable requests, and only when it was
  * the session's last socket; durable requests run on, for a RESUME within
  * RESUME_GRACE_MS; after that the session ends and its requests with it.
+ * A session is in use while it has a socket or a task borrowing it; only
+ * then does its grace period run, and this service alone arms and clears it.
  */
 @Injectable()
 export class SessionLifecycle {
+  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
+  /** How many tasks run in each session that they borrowed (POST /v1/tasks with its session_id). */
+  private readonly borrowers = new Map<string, number>();
+
   constructor(
     private readonly sessions: SessionService,
     private readonly agent: AgentService,
@@ -42,7 +48,11 @@ export class SessionLifecycle {
 
   /** RESUME of a session this instance has, from its own log. */
   resume(connection: Connection, sessionId: string, lastSeq: number, identity: Identity): Session {
-    const session = this.sessions.resumable(sessionId, identity);
+    const session = this.sessions.owned(sessionId, identity);
+    if (lastSeq > session.log.lastSeq) {
+      throw new GatewayError('LAST_SEQ_AHEAD', { message: `last_seq ${lastSeq} is ahead of the session's last frame, ${session.log.lastSeq}` });
+    }
+    this.taken(session);
     const { frames, gap } = session.log.since(lastSeq);
     this.attachResumed(connection, session, {
       ack: {
@@ -82,13 +92,46 @@ export class SessionLifecycle {
     this.logger.info({ session_id: session.id, reason }, 'last socket closed; the session waits for a RESUME');
   }
 
-  /** A session without sockets ends unless it is resumed within RESUME_GRACE_MS. */
+  /** A session no socket or task uses ends unless it is resumed within RESUME_GRACE_MS. */
   awaitResume(session: Session): void {
-    this.sessions.awaitResume(session, this.config.sessions.resumeGraceMs, () => this.end(session, 'RESUME_GRACE_EXPIRED'));
+    if (session.connectionCount > 0 || session.forwarded || this.borrowers.has(session.id)) return;
+    clearTimeout(this.graceTimers.get(session.id));
+    const expire = (): void => {
+      this.graceTimers.delete(session.id);
+      this.end(session, 'RESUME_GRACE_EXPIRED');
+    };
+    this.graceTimers.set(session.id, setTimeout(expire, this.config.sessions.resumeGraceMs).unref());
+  }
+
+  /** The session is taken (resumed here, or moved elsewhere): it no longer waits to expire. */
+  taken(session: Session): void {
+    clearTimeout(this.graceTimers.get(session.id));
+    this.graceTimers.delete(session.id);
+  }
+
+  /**
+   * A task runs in the session (one it was started in, not made for it): the
+   * session does not expire meanwhile. Call once the task has started; the
+   * function returned is for when it ends (once).
+   */
+  borrow(session: Session): () => void {
+    this.taken(session);
+    this.borrowers.set(session.id, (this.borrowers.get(session.id) ?? 0) + 1);
+    let returned = false;
+    return () => {
+      if (returned) return;
+      returned = true;
+      const left = (this.borrowers.get(session.id) ?? 1) - 1;
+      if (left > 0) return void this.borrowers.set(session.id, left);
+      this.borrowers.delete(session.id);
+      this.awaitResume(session);
+    };
   }
 
   /** Ends a session: whatever it still runs is cancelled, its history kept for HISTORY_TTL_MS. */
   end(session: Session, reason: string): void {
+    this.taken(session);
+    this.borrowers.delete(session.id);
     this.agent.cancelSession(session, reason, 'expired');
     this.conversations.release(session.id);
     this.sessions.end(session);

@@ -15,8 +15,8 @@ import { sessionRecord } from './session-record.js';
 
 /**
  * The open connections and the sessions. A session outlives its sockets: it
- * may have several, and when the last one closes it waits RESUME_GRACE_MS for
- * a RESUME before it ends. With Redis, each session this instance owns is in
+ * may have several, or none for a while (SessionLifecycle decides when it
+ * ends). With Redis, each session this instance owns is in
  * the shared directory and its frames in the shared log, so that another
  * instance can take it over.
  */
@@ -25,7 +25,6 @@ export class SessionService implements OnModuleInit {
   /** Every open socket, registered or not (until it closes): MAX_CONNECTIONS bounds them. */
   private readonly connections = new Map<WebSocket, Connection>();
   private readonly sessions = new Map<string, Session>();
-  private readonly graceTimers = new Map<string, NodeJS.Timeout>();
   private readonly limits: SessionLimits;
 
   constructor(
@@ -110,21 +109,13 @@ export class SessionService implements OnModuleInit {
   }
 
   /**
-   * Re-attaches a session to a new socket; only for the identity that owns
-   * it (another one gets the same answer as a session that does not exist).
-   * The caller replays the log first, then attaches.
+   * A session of this instance, for the identity that owns it only (another
+   * one gets the same answer as a session that does not exist).
    */
-  resumable(sessionId: string, identity: Identity): Session {
+  owned(sessionId: string, identity: Identity): Session {
     const session = this.sessions.get(sessionId);
     if (!session || session.forwarded || session.userId !== identity.userId) throw new GatewayError('SESSION_NOT_FOUND');
-    this.handOver(session);
     return session;
-  }
-
-  /** The session is taken (resumed here, or moved elsewhere): it no longer waits to expire. */
-  handOver(session: Session): void {
-    clearTimeout(this.graceTimers.get(session.id));
-    this.graceTimers.delete(session.id);
   }
 
   /** Forgets a closed socket; returns its session and how many sockets it has left. */
@@ -137,29 +128,29 @@ export class SessionService implements OnModuleInit {
     return session && this.sessions.get(session.id) === session ? { session, remaining: session.detach(connection) } : undefined;
   }
 
-  /** The session has no socket left: `onExpire` runs unless a RESUME comes within `ms`. */
-  awaitResume(session: Session, ms: number, onExpire: () => void): void {
-    clearTimeout(this.graceTimers.get(session.id));
-    this.graceTimers.set(
-      session.id,
-      setTimeout(() => {
-        this.graceTimers.delete(session.id);
-        onExpire();
-      }, ms).unref(),
-    );
-  }
-
   end(session: Session): void {
-    clearTimeout(this.graceTimers.get(session.id));
-    this.graceTimers.delete(session.id);
     if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
     // Only its owner removes it from the directory (a no-op for a session that moved on).
     this.directory.dropSession(session.id);
     session.close();
   }
 
+  /**
+   * Closes every open socket, registered or not, after what was already sent
+   * to it; resolves once all have closed, cutting those whose peer has not
+   * answered the close within `withinMs`.
+   */
+  async closeAllConnections(code: number, reason: string, withinMs: number): Promise<void> {
+    const sockets = [...this.connections.keys()];
+    const closed = sockets.map((socket) => new Promise((resolve) => (socket.readyState === socket.CLOSED ? resolve(undefined) : socket.once('close', resolve))));
+    for (const socket of sockets) socket.close(code, reason);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([Promise.all(closed), new Promise((resolve) => (timer = setTimeout(resolve, withinMs)))]);
+    clearTimeout(timer);
+    for (const socket of sockets) if (socket.readyState !== socket.CLOSED) socket.terminate();
+  }
+
   all(): Session[] {
     return [...this.sessions.values()];
   }
-
 }

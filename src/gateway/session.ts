@@ -203,11 +203,6 @@ export class Session {
     };
   }
 
-  /** Closes every socket of the session (after what was already sent to them). */
-  closeSockets(code: number, reason: string): void {
-    for (const connection of this.connections) connection.socket.close(code, reason);
-  }
-
   /** The session is over: nothing more is sent. */
   close(): void {
     this.queue.close();

@@ -10,4 +10,14 @@ describe('TokenBucket', () => {
     now += 10_000; // never more than the burst
     expect([bucket.take(), bucket.take(), bucket.take(), bucket.take()]).toEqual([true, true, true, false]);
   });
+
+  it('charges messages as of their arrival, however late they are handled', () => {
+    let now = 0;
+    const bucket = new TokenBucket(10, 2, () => now);
+    // Ten messages 100 ms apart, all handled a second later: each had its token when it came.
+    now = 1000;
+    expect(Array.from({ length: 10 }, (_, i) => bucket.take(i * 100))).toEqual(Array(10).fill(true));
+    // Five at once are five at once, whenever they are handled.
+    expect([1000, 1000, 1000, 1000, 1000].map((at) => bucket.take(at))).toEqual([true, true, false, false, false]);
+  });
 });

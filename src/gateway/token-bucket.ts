@@ -14,8 +14,10 @@ export class TokenBucket {
     this.refilledAt = now();
   }
 
-  take(): boolean {
-    const now = this.now();
+  /** Spends a token as of `at` (by default now): a message is charged as of its arrival, whenever it is handled. */
+  take(at = this.now()): boolean {
+    // Charged in arrival order; never before the last refill.
+    const now = Math.max(at, this.refilledAt);
     this.tokens = Math.min(this.burst, this.tokens + ((now - this.refilledAt) / 1000) * this.ratePerSecond);
     this.refilledAt = now;
     if (this.tokens < 1) return false;

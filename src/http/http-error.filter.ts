@@ -16,15 +16,17 @@ export class HttpErrorFilter implements ExceptionFilter {
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
     const response = http.getResponse<ServerResponse>();
-    const { status, body } = this.describe(exception, http.getRequest<IncomingMessage>());
+    const { status, body, retryAfterSeconds } = this.describe(exception, http.getRequest<IncomingMessage>());
     if (response.headersSent) {
       response.destroy();
       return;
     }
-    response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    response
+      .writeHead(status, { 'content-type': 'application/json', ...(retryAfterSeconds !== undefined && { 'retry-after': String(retryAfterSeconds) }) })
+      .end(JSON.stringify(body));
   }
 
-  private describe(exception: unknown, request: IncomingMessage): { status: number; body: object } {
+  private describe(exception: unknown, request: IncomingMessage): { status: number; body: object; retryAfterSeconds?: number } {
     if (exception instanceof HttpException) {
       // Nest's own: the router's for an unknown route; nothing else is expected.
       const status = exception.getStatus();
@@ -38,6 +40,6 @@ export class HttpErrorFilter implements ExceptionFilter {
     }
     const error = toGatewayError(exception);
     if (error.code === 'INTERNAL_ERROR') this.logger.error(exception);
-    return { status: error.status, body: openAiErrorBody(error) };
+    return { status: error.status, body: openAiErrorBody(error), retryAfterSeconds: error.retryAfterSeconds };
   }
 }

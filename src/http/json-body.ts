@@ -1,19 +1,27 @@
 import type { IncomingMessage } from 'node:http';
+import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { nestsDeeperThan } from '../protocol/json-depth.js';
 
 /**
- * The request's JSON body, read with a size limit. The gateway reads bodies
+ * The request's JSON body, read with a size and a depth limit. The gateway reads bodies
  * itself (Nest's parser is off) so that every bad body gets the same
  * OpenAI-style 400/413 as any other error.
  */
-export async function readJsonBody(request: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const body = await readBody(request, maxBytes);
+export async function readJsonBody(request: IncomingMessage, config: Pick<AppConfig, 'httpApi' | 'json'>): Promise<unknown> {
+  const body = await readBody(request, config.httpApi.maxBodyBytes);
   if (body.length === 0) throw new GatewayError('INVALID_JSON', { message: 'The body is empty; send a JSON object' });
+  let json: unknown;
   try {
-    return JSON.parse(body.toString('utf8'));
+    json = JSON.parse(body.toString('utf8'));
   } catch {
     throw new GatewayError('INVALID_JSON', { message: 'The body is not valid JSON' });
   }
+  const { maxDepth } = config.json;
+  if (nestsDeeperThan(json, maxDepth)) {
+    throw new GatewayError('JSON_TOO_DEEP', { message: `The body nests deeper than ${maxDepth} levels` });
+  }
+  return json;
 }
 
 /** Events rather than an async iterator: the body is usually there already, and every hop counts on the way to the first token. */

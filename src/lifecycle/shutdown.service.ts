@@ -5,17 +5,23 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ConversationService } from '../conversation/conversation.service.js';
 import { SessionService } from '../gateway/session.service.js';
+import { ERROR_CODES } from '../protocol/error-codes.js';
 import { RequestRegistry } from '../request-registry/request-registry.service.js';
 
 /** How long clients are told to wait before they reconnect (elsewhere, behind a load balancer). */
-const RETRY_AFTER_MS = 1_000;
+const RETRY_AFTER_MS = ERROR_CODES.NOT_READY.retryAfterSeconds * 1000;
+/** After the deadline, how long the WebSockets' close handshakes may take before they are cut. */
+const CLOSE_HANDSHAKE_MS = 1_000;
 
 /**
  * A graceful stop, before the app closes (main.ts calls `drain()` on SIGTERM;
- * the modules' own teardown comes after): stop accepting connections, tell
- * every session (SERVER_SHUTDOWN, logged, so a RESUME elsewhere sees it too),
+ * the modules' own teardown comes after): answer /ready with 503 and refuse
+ * new sockets and requests (NOT_READY) while still listening, tell every
+ * session (SERVER_SHUTDOWN, logged, so a RESUME elsewhere sees it too),
  * cancel what is not durable, give durable requests until the deadline to
- * finish, cancel the rest, close the sockets with 1001.
+ * finish, cancel the rest, close the WebSockets with 1001, then stop
+ * listening and close every HTTP connection left, idle, half-sent or
+ * streaming (a long poll, an SSE stream): nothing can hold the exit up.
  */
 @Injectable()
 export class ShutdownService implements OnModuleDestroy {
@@ -45,8 +51,7 @@ export class ShutdownService implements OnModuleDestroy {
     if (this.draining) return;
     this.drainingSince = performance.now();
     const { deadlineMs } = this.config.shutdown;
-    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
-    server?.close(); // no new connections; those open are handled below
+    this.registry.refuseNew();
     const reason = signal ?? 'SHUTDOWN';
     // A session that moved to another instance is not going away.
     for (const session of this.sessions.all().filter((session) => !session.forwarded)) {
@@ -67,6 +72,9 @@ export class ShutdownService implements OnModuleDestroy {
     // Let the last frames (end frames of what was just cancelled, sent once their turns are stored) leave before the sockets close.
     await this.conversations.settled();
     await new Promise((resolve) => setImmediate(resolve));
-    for (const session of this.sessions.all()) session.closeSockets(1001, 'SERVER_SHUTDOWN');
+    await this.sessions.closeAllConnections(1001, 'SERVER_SHUTDOWN', CLOSE_HANDSHAKE_MS);
+    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
+    server?.close();
+    server?.closeAllConnections();
   }
 }

@@ -87,7 +87,8 @@ export class OpenAiCompatibleProvider extends LlmProvider implements OnModuleDes
         onFinished: () => (finished = true),
       }).then(
         () => subscriber.complete(),
-        (error: unknown) => subscriber.error(toUpstreamError(error, abort.signal)),
+        // Provider text may echo the key: scrubbed before anything logs or forwards it.
+        (error: unknown) => subscriber.error(toUpstreamError(error, abort.signal).scrubbed([this.options.apiKey])),
       );
       // A call that ran to its end is left alone so its keep-alive connection
       // can be reused; anything else is cut.

@@ -1,5 +1,6 @@
 import type { ErrorCode } from '../protocol/error-codes.js';
 import { GatewayError } from '../errors/gateway-error.js';
+import { scrubSecrets } from '../errors/scrub-secrets.js';
 
 type UpstreamCode = Extract<ErrorCode, `UPSTREAM_${string}`>;
 
@@ -27,6 +28,12 @@ export class UpstreamError extends GatewayError {
     readonly clientMessage?: string,
   ) {
     super(code, { cause });
+  }
+
+  /** The same failure with the provider's words scrubbed of `secrets` and anything key-like (see scrubSecrets). */
+  scrubbed(secrets: readonly string[]): UpstreamError {
+    const clientMessage = this.clientMessage === undefined ? undefined : scrubSecrets(this.clientMessage, secrets);
+    return new UpstreamError(this.code as UpstreamCode, scrubSecrets(this.detail, secrets), this.upstreamStatus, this.cause, clientMessage);
   }
 
   /**

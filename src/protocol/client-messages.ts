@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import type { JsonValue } from './chat.js';
 
 /**
  * What clients may send. The schemas validate on the server; their input
@@ -12,11 +13,25 @@ export const RequestId = z
   .max(128)
   .regex(/^[A-Za-z0-9_.:-]+$/, 'may contain only letters, digits and _ . : -');
 
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/**
+ * Parts of a payload that are any JSON (a tool's arguments schema, a
+ * function's result). Everything a client sends comes out of JSON.parse,
+ * already depth-limited: it is JSON by construction, so it is typed here,
+ * not walked again (a recursive validator costs milliseconds on a wide
+ * value and overflows the stack on a deep one).
+ */
+const anyJson = z.custom<JsonValue>(() => true);
+const jsonObject = z.custom<Record<string, JsonValue>>(isObject, 'must be a JSON object');
+/** A payload of messages that carry nothing the server reads: an object, whatever is in it. */
+const anyObject = z.custom<Record<string, unknown>>(isObject, 'must be an object');
+
 export const EnvelopeSchema = z.object({
   version: z.string().max(16),
   msg_type: z.string().min(1).max(64),
   session_id: z.string().max(128).nullish(),
-  payload: z.record(z.string(), z.unknown()).default({}),
+  payload: anyObject.default({}),
   timestamp: z.number().optional(),
 });
 
@@ -28,14 +43,26 @@ export const ClientToolDefinition = z.object({
       .string()
       .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -'),
     description: z.string().max(2048).optional(),
-    parameters: z.record(z.string(), z.json()).optional(),
+    parameters: jsonObject.optional(),
   }),
 });
 
+/**
+ * Checked by the auth service, so that a missing or wrong credential is
+ * answered with AUTH_FAILED rather than a schema error.
+ */
+const CredentialsSchema = z.object({ auth_type: z.string().max(32), api_key: z.string().max(512) }).partial().nullish();
+export type Credentials = z.output<typeof CredentialsSchema>;
+
+/**
+ * What the server reads of a REGISTER before the key is checked: the
+ * credential alone, the rest untouched, so a client without a key costs no
+ * validation of its tools' schemas.
+ */
+export const HandshakePayload = z.looseObject({ auth: CredentialsSchema });
+
 export const RegisterPayload = z.object({
-  // Checked by the auth service, so that a missing or malformed credential is
-  // answered with AUTH_FAILED rather than a schema error.
-  auth: z.object({ auth_type: z.string().max(32), api_key: z.string().max(512) }).partial().nullish(),
+  auth: CredentialsSchema,
   platform: z.string().max(64).default('unknown'),
   require_tts: z.boolean().default(false),
   /** Accepted for compatibility with the predecessor's clients, and ignored: the gateway does no speech recognition. */
@@ -56,7 +83,7 @@ export const RegisterPayload = z.object({
 export const ResumePayload = z.object({
   session_id: z.string().min(1).max(128),
   last_seq: z.number().int().min(0),
-  auth: z.object({ auth_type: z.string().max(32), api_key: z.string().max(512) }).partial().nullish(),
+  auth: CredentialsSchema,
 });
 
 export const RequestPayload = z.object({
@@ -97,19 +124,19 @@ export const InterruptPayload = z.object({
     .default('USER_INTERRUPT'),
 });
 
-export const HeartbeatPayload = z.looseObject({});
+export const HeartbeatPayload = anyObject;
 
 /** Asks for the session's conversation history. */
-export const HistoryRequestPayload = z.looseObject({});
+export const HistoryRequestPayload = anyObject;
 
 /** Clears the session's conversation history. */
-export const ResetPayload = z.looseObject({});
+export const ResetPayload = anyObject;
 
 /** The answer to a FUNCTION_CALL: `result` (any JSON) or `error`. */
 export const FunctionResultPayload = z.object({
   request_id: RequestId,
   call_id: z.string().min(1).max(128),
-  result: z.json().optional(),
+  result: anyJson.optional(),
   error: z.string().max(4000).optional(),
 });
 

@@ -5,6 +5,8 @@ export interface ErrorDefinition {
   message: string;
   /** When set, the WebSocket is closed with this code right after the ERROR. */
   closeCode?: number;
+  /** When set, HTTP answers say when to try again (`Retry-After`, in seconds). */
+  retryAfterSeconds?: number;
 }
 
 /**
@@ -13,6 +15,7 @@ export interface ErrorDefinition {
  */
 export const ERROR_CODES = {
   INVALID_JSON: { status: 400, message: 'Message is not valid JSON' },
+  JSON_TOO_DEEP: { status: 400, message: 'The JSON is nested too deeply' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is too large' },
   INVALID_MESSAGE: { status: 400, message: 'Message does not match the protocol' },
   UNSUPPORTED_VERSION: { status: 400, message: 'Unsupported protocol version' },
@@ -29,13 +32,14 @@ export const ERROR_CODES = {
   UNSUPPORTED_DATA_TYPE: { status: 400, message: 'Unsupported data_type' },
   UNKNOWN_REQUEST: { status: 404, message: 'No such request in this session' },
   SESSION_NOT_FOUND: { status: 404, message: 'No such session' },
+  LAST_SEQ_AHEAD: { status: 409, message: 'last_seq is ahead of the last frame of the session; REGISTER a new session' },
   REQUEST_NOT_FOUND: { status: 404, message: 'No such active request' },
   TASK_NOT_FOUND: { status: 404, message: 'No such task' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such endpoint' },
   REQUEST_CANCELLED: { status: 503, message: 'The request was stopped before it finished (a stop of the request, its user or the gateway)' },
   REGISTER_TIMEOUT: { status: 408, message: 'No REGISTER in time', closeCode: 1008 },
   SERVER_BUSY: { status: 503, message: 'The gateway is at its session limit', closeCode: 1013 },
-  NOT_READY: { status: 503, message: 'The gateway is draining for a shutdown; send traffic elsewhere' },
+  NOT_READY: { status: 503, message: 'The gateway is draining for a shutdown; send traffic elsewhere', retryAfterSeconds: 1 },
   SLOW_CONSUMER: { status: 503, message: 'The client reads too slowly; the session is closed', closeCode: 1008 },
   UPSTREAM_ERROR: { status: 502, message: 'The model provider failed' },
   UPSTREAM_BAD_REQUEST: { status: 400, message: 'The model provider rejected the request' },

@@ -20,6 +20,8 @@ export class RequestRegistry implements OnModuleInit {
   private readonly released = new Subject<ActiveRequest>();
   /** Every request as its pipeline ends. */
   readonly released$: Observable<ActiveRequest> = this.released.asObservable();
+  /** Cleared once the gateway drains for a shutdown: what runs finishes, nothing new starts. */
+  private accepting = true;
 
   constructor(
     private readonly directory: ClusterDirectory,
@@ -44,8 +46,9 @@ export class RequestRegistry implements OnModuleInit {
     }
   }
 
-  /** Throws DUPLICATE_REQUEST or TOO_MANY_REQUESTS; the caller must `release()` it when its pipeline ends. */
+  /** Throws NOT_READY, DUPLICATE_REQUEST or TOO_MANY_REQUESTS; the caller must `release()` it when its pipeline ends. */
   register(requestId: string, owner: RequestOwner, maxPerSession: number, durable = false): ActiveRequest {
+    if (!this.accepting) throw new GatewayError('NOT_READY', { requestId });
     let session = this.bySession.get(owner.sessionId);
     if (session?.has(requestId)) throw new GatewayError('DUPLICATE_REQUEST', { requestId });
     if (session && session.size >= maxPerSession) {
@@ -93,6 +96,11 @@ export class RequestRegistry implements OnModuleInit {
 
   get size(): number {
     return this.byHandle.size;
+  }
+
+  /** From now on every new request is refused with NOT_READY (a shutdown has begun). */
+  refuseNew(): void {
+    this.accepting = false;
   }
 
   /** Resolves when no request is left, or after `timeoutMs`, whichever comes first (for a graceful shutdown). */

@@ -85,7 +85,7 @@ export class TaskService {
           clientTools: new Map(),
           durable: true,
         })
-      : this.sessions.resumable(input.sessionId!, identity);
+      : this.sessions.owned(input.sessionId!, identity);
     const record: TaskRecord = {
       task_id: `task_${randomUUID().replaceAll('-', '')}`,
       session_id: session.id,
@@ -97,12 +97,17 @@ export class TaskService {
       end: null,
     };
     const task: LocalTask = { record, session, ownSession };
+    // A session the task borrows is kept from expiring while it runs; a refused task never touched it.
+    let giveBack = (): void => undefined;
+    let ended = false;
     try {
       this.agent.startRequest(
         session,
         { request_id: record.task_id, data_type: 'TEXT', content: { text: input.text }, require_tts: input.requireTts, durable: true },
         (end) => {
+          ended = true;
           releaseSlot();
+          giveBack();
           this.ended(task, end);
         },
       );
@@ -110,6 +115,7 @@ export class TaskService {
       if (ownSession) this.lifecycle.end(session, 'TASK_REFUSED');
       throw error;
     }
+    if (!ownSession && !ended) giveBack = this.lifecycle.borrow(session);
     this.tasks.set(record.task_id, task);
     this.publish(record);
     return record;
@@ -192,8 +198,6 @@ export class TaskService {
     const { record, session } = task;
     Object.assign(record, { end, ended_at: Date.now(), state: stateOf(end) });
     this.publish(record);
-    // A session it borrowed, now without socket or task, may expire like any other.
-    if (!task.ownSession && session.connectionCount === 0 && !session.forwarded) this.lifecycle.awaitResume(session);
     // Kept for reading back; then forgotten, with the session that was made for it.
     setTimeout(() => {
       this.tasks.delete(record.task_id);

@@ -38,7 +38,7 @@ export class TasksController {
   @Post()
   @HttpCode(202)
   async create(@Req() req: IncomingMessage, @CurrentIdentity() identity: Identity): Promise<TaskView> {
-    const parsed = TaskBody.safeParse(await readJsonBody(req, this.config.httpApi.maxBodyBytes));
+    const parsed = TaskBody.safeParse(await readJsonBody(req, this.config));
     if (!parsed.success) throw new GatewayError('INVALID_MESSAGE', { message: 'Invalid task', issues: zodIssues(parsed.error) });
     const { content, require_tts: requireTts, session_id: sessionId } = parsed.data;
     return this.view(this.tasks.start(identity, { text: content.text, requireTts, sessionId }));

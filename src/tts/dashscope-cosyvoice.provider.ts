@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Observable, type Subscription } from 'rxjs';
 import WebSocket, { type RawData } from 'ws';
+import { scrubSecrets } from '../errors/scrub-secrets.js';
 import { failOnSilence } from './fail-on-silence.js';
 import type { FlowControl, SynthesisRequest, TtsDescriptor } from './tts-provider.js';
 import { TtsError, TtsProvider } from './tts-provider.js';
@@ -128,7 +129,7 @@ export class DashScopeCosyVoiceProvider extends TtsProvider {
             break;
           case 'task-failed': {
             const { error_code: code, error_message: message } = event.header;
-            fail(new TtsError(`DashScope task-failed: ${code}: ${message}`), false);
+            fail(new TtsError(`DashScope task-failed: ${code}: ${scrubSecrets(String(message), [apiKey])}`), false);
             break;
           }
           // result-generated (and anything newer) carries nothing we need.

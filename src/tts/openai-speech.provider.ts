@@ -1,6 +1,7 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import { Agent, type Dispatcher, request } from 'undici';
+import { scrubSecrets } from '../errors/scrub-secrets.js';
 import { describeError, undiciErrorKind } from '../http-client/undici-error-kind.js';
 import { failOnSilence } from './fail-on-silence.js';
 import type { FlowControl, SynthesisRequest, TtsDescriptor } from './tts-provider.js';
@@ -119,7 +120,8 @@ export class OpenAiSpeechProvider extends TtsProvider implements OnModuleDestroy
     });
     const { statusCode, body } = response;
     if (statusCode < 200 || statusCode >= 300) {
-      throw new TtsError(`HTTP ${statusCode}: ${await readCapped(body, MAX_ERROR_BODY_BYTES)}`);
+      // The provider's text may echo the key.
+      throw new TtsError(`HTTP ${statusCode}: ${scrubSecrets(await readCapped(body, MAX_ERROR_BODY_BYTES), [apiKey])}`);
     }
 
     await new Promise<void>((resolve, reject) => {

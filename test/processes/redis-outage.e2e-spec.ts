@@ -15,9 +15,7 @@ describe('Redis restarted under a running gateway', () => {
   let gateway: GatewayProcess;
   let client: TestClient | undefined;
 
-  beforeEach(async () => {
-    redis = await PrivateRedis.start();
-    upstream = new FakeUpstream();
+  const start = async (env: Record<string, string> = {}) => {
     gateway = await GatewayProcess.start({
       REDIS_URL: redis.url,
       REDIS_KEY_PREFIX: `agw-outage:${randomUUID()}:`,
@@ -27,7 +25,13 @@ describe('Redis restarted under a running gateway', () => {
       LLM_API_KEY: DEFAULT_UPSTREAM_KEY,
       GATEWAY_API_KEYS: KEY,
       TTS_PROVIDER: 'none',
+      ...env,
     });
+  };
+
+  beforeEach(async () => {
+    redis = await PrivateRedis.start();
+    upstream = new FakeUpstream();
   });
 
   afterEach(async () => {
@@ -40,6 +44,7 @@ describe('Redis restarted under a running gateway', () => {
   const ready = async () => (await fetch(`${gateway.httpUrl}/ready`)).status;
 
   it('streams on without a gap, reports unready while Redis is away, and writes its state again when it is back', async () => {
+    await start();
     upstream.behavior = { kind: 'stream', tokens: 150, intervalMs: 10 };
     client = await TestClient.registered(gateway.wsUrl, { auth: { auth_type: 'API_KEY', api_key: KEY }, durable: true });
     expect(await ready()).toBe(200);
@@ -85,5 +90,21 @@ describe('Redis restarted under a running gateway', () => {
     upstream.behavior = { kind: 'stream', tokens: 3, intervalMs: 1 };
     client.request('again', 'and now?');
     expect((await client.endOf('again')).interrupted).toBe(false);
+  });
+
+  it('charges rate limits as messages arrive: INTERRUPTs queued behind a HISTORY that waits for a stalled Redis are not refused for the wait', async () => {
+    // Half the INTERRUPT rate, over two seconds; the bucket holds two.
+    await start({ RATE_LIMIT_INTERRUPTS_PER_SECOND: '10', RATE_LIMIT_INTERRUPT_BURST: '2' });
+    client = await TestClient.registered(gateway.wsUrl, { auth: { auth_type: 'API_KEY', api_key: KEY } });
+    redis.pause();
+    client.send('HISTORY', {});
+    for (let i = 0; i < 10; i++) {
+      client.interrupt();
+      await sleep(200);
+    }
+    redis.resume();
+    const c = client;
+    await c.waitFor('HISTORY', () => c.frames('INTERRUPT_ACK').length + c.frames('ERROR').length === 10, { timeoutMs: 10_000 });
+    expect(c.frames('ERROR').map((f) => f.payload.code)).toEqual([]);
   });
 });

@@ -1,3 +1,5 @@
+import { once } from 'node:events';
+import { connect, type Socket } from 'node:net';
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, lastUserText } from '../support/fake-upstream.js';
 import { GatewayProcess } from '../support/gateway-process.js';
 import { TestClient } from '../support/test-client.js';
@@ -80,7 +82,7 @@ describe('graceful shutdown on SIGTERM (the built gateway as a process)', () => 
     expect(await gateway.exited).toEqual({ code: 0, signal: null });
   });
 
-  it('refuses new connections while it drains', async () => {
+  it('answers /ready with 503 while it drains, and refuses new work there with 503 and Retry-After', async () => {
     await start({ SHUTDOWN_DEADLINE_MS: '15000' });
     const keeper = await registered({ durable: true });
     keeper.request('job', 'a long job');
@@ -88,6 +90,56 @@ describe('graceful shutdown on SIGTERM (the built gateway as a process)', () => 
 
     gateway.kill('SIGTERM');
     await keeper.waitFor('SERVER_SHUTDOWN');
-    await expect(TestClient.connect(gateway.wsUrl)).rejects.toThrow(/ECONNREFUSED/);
+    const ready = await fetch(`${gateway.httpUrl}/ready`);
+    expect(ready.status).toBe(503);
+    expect(await ready.json()).toMatchObject({ error: { code: 'NOT_READY' } });
+    // A WebSocket upgrade is refused (a load balancer may try another instance)…
+    await expect(TestClient.connect(gateway.wsUrl)).rejects.toThrow(/503/);
+    // …and so is a new chat completion, with the time to wait.
+    const completion = await fetch(`${gateway.httpUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', stream: true, messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    expect(completion.status).toBe(503);
+    expect(completion.headers.get('retry-after')).toBe('1');
+    expect(await completion.json()).toMatchObject({ error: { code: 'NOT_READY' } });
+    // The durable job is still streaming meanwhile.
+    const before = keeper.textsOf('job').length;
+    await keeper.textFrames('job', before + 3);
+  });
+
+  it('exits within the deadline plus a second with half-sent and idle HTTP connections open', async () => {
+    await start({ SHUTDOWN_DEADLINE_MS: '1000' });
+    const keeper = await registered({ durable: true });
+    keeper.request('job', 'a long job');
+    await keeper.textFrames('job', 3);
+    // A request line and one header, and nothing more; a body cut short; a keep-alive connection gone idle.
+    const halfHeaders = await rawHttp(gateway.port, 'POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\n');
+    const halfBody = await rawHttp(
+      gateway.port,
+      `POST /v1/chat/completions HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${KEY}\r\nContent-Type: application/json\r\nContent-Length: 1000\r\n\r\n{"model":`,
+    );
+    const idle = await rawHttp(gateway.port, 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n');
+
+    const signalledAt = performance.now();
+    gateway.kill('SIGTERM');
+    expect(await gateway.exited).toEqual({ code: 0, signal: null });
+    expect(performance.now() - signalledAt).toBeLessThan(1000 + 1000);
+    // The gateway closed them: gone with it, not left half-open.
+    await Promise.all([halfHeaders, halfBody, idle].map((socket) => (socket.closed ? undefined : once(socket, 'close'))));
   });
 });
+
+/** A TCP connection to the gateway that has written `data`. */
+async function rawHttp(port: number, data: string): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', resolve);
+    socket.once('error', reject);
+  });
+  socket.on('error', () => undefined);
+  socket.resume();
+  socket.write(data);
+  return socket;
+}

@@ -63,6 +63,15 @@ export class PrivateRedis {
     }
   }
 
+  /** Stops answering, with its connections open (SIGSTOP), until resume(). */
+  pause(): void {
+    this.process?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.process?.kill('SIGCONT');
+  }
+
   /** Gone at once, with everything it held (it keeps nothing on disk). */
   async kill(): Promise<void> {
     const child = this.process;

@@ -40,8 +40,10 @@ describe('http_get', () => {
 
   afterAll(() => new Promise((resolve) => server.close(resolve)));
 
-  const tool = (hosts: string) =>
-    new HttpGetTool(loadConfig({ TOOLS_HTTP_ALLOWED_HOSTS: hosts, TOOLS_HTTP_MAX_BYTES: '1000', TOOLS_HTTP_TIMEOUT_MS: '5000' }));
+  const port = () => (server.address() as AddressInfo).port;
+  /** The test server is on loopback: only reachable where that network, and its port, are allowed. */
+  const tool = (hosts: string, env: Record<string, string> = { TOOLS_HTTP_ALLOWED_NETWORKS: '127.0.0.0/8', TOOLS_HTTP_ALLOWED_PORTS: String(port()) }) =>
+    new HttpGetTool(loadConfig({ TOOLS_HTTP_ALLOWED_HOSTS: hosts, TOOLS_HTTP_MAX_BYTES: '1000', TOOLS_HTTP_TIMEOUT_MS: '5000', ...env }));
 
   it('is offered only with an allow-list', () => {
     expect(tool('').enabled).toBe(false);
@@ -68,6 +70,25 @@ describe('http_get', () => {
     await expect(get.execute({ url: `${origin}/` }, signal)).rejects.toThrow(/not allowed/);
     await expect(get.execute({ url: 'file:///etc/passwd' }, signal)).rejects.toThrow(/only http/);
     await expect(get.execute({ url: 'not a url' }, signal)).rejects.toThrow(/not a valid URL/);
+  });
+
+  it('refuses names and addresses on loopback, private, link-local and other internal ranges, whatever the allow-list says', async () => {
+    const signal = new AbortController().signal;
+    // An allowed name that resolves to loopback (a wildcard entry, or DNS rebinding, does the same): checked where it connects.
+    const byName = tool('localhost', { TOOLS_HTTP_ALLOWED_PORTS: String(port()) });
+    await expect(byName.execute({ url: `http://localhost:${port()}/` }, signal)).rejects.toThrow(/resolves to .*(loopback)/);
+    await byName.onModuleDestroy();
+    const literals = ['127.0.0.1', '10.1.2.3', '172.16.0.1', '192.168.1.1', '169.254.169.254', '100.64.0.1', '0.0.0.0', '[::1]', '[::ffff:127.0.0.1]', '[fd00::1]', '[fe80::1]'];
+    // As URL writes them: [::ffff:127.0.0.1] becomes [::ffff:7f00:1].
+    const get = tool(literals.map((host) => new URL(`http://${host}/`).hostname.replace(/[[\]]/g, '')).join(','), { TOOLS_HTTP_ALLOWED_PORTS: '80' });
+    for (const host of literals) await expect(get.execute({ url: `http://${host}/` }, signal)).rejects.toThrow(/is a .* address|resolves to/);
+    await get.onModuleDestroy();
+  });
+
+  it('connects only to allowed ports (80 and 443 unless configured)', async () => {
+    const get = tool('127.0.0.1', { TOOLS_HTTP_ALLOWED_NETWORKS: '127.0.0.0/8' });
+    await expect(get.execute({ url: `${origin}/` }, new AbortController().signal)).rejects.toThrow(/port \d+ is not allowed/);
+    await get.onModuleDestroy();
   });
 
   it('closes the connection the moment its signal aborts', async () => {

@@ -1,0 +1,159 @@
+import { runInNewContext } from 'node:vm';
+import { setFlagsFromString } from 'node:v8';
+import { DEFAULT_UPSTREAM_KEY, FakeUpstream } from './support/fake-upstream.js';
+import { type RunningGateway, startGateway } from './support/gateway-harness.js';
+import { sleep, TestClient } from './support/test-client.js';
+
+const KEY = 'test-key';
+const auth = { auth_type: 'API_KEY', api_key: KEY };
+
+/** JSON nested `depth` levels deep: `[[[…0…]]]`. */
+const nested = (depth: number): string => `${'['.repeat(depth)}0${']'.repeat(depth)}`;
+
+/** The heap after a full collection, in bytes. */
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+const liveHeap = async (): Promise<number> => {
+  for (let i = 0; i < 3; i++) {
+    gc();
+    await sleep(10);
+  }
+  return process.memoryUsage().heapUsed;
+};
+
+/**
+ * What a client with no key, or a hostile one with a key, can do to the
+ * gateway: answered, bounded, and nobody else notices.
+ */
+describe('hostile clients', () => {
+  let upstream: FakeUpstream;
+  let gateway: RunningGateway;
+  const clients: TestClient[] = [];
+
+  const start = async (env: Record<string, string> = {}) => {
+    gateway = await startGateway({ LLM_BASE_URL: await upstream.start(), LLM_API_KEY: DEFAULT_UPSTREAM_KEY, GATEWAY_API_KEYS: KEY, ...env });
+  };
+  const connect = async () => {
+    const c = await TestClient.connect(gateway.wsUrl);
+    clients.push(c);
+    return c;
+  };
+  const registered = async (register: Record<string, unknown> = {}) => {
+    const c = await connect();
+    await c.register({ auth, ...register });
+    return c;
+  };
+  const http = (path: string, body: string, key = KEY) =>
+    fetch(`${gateway.httpUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+
+  beforeEach(() => {
+    upstream = new FakeUpstream();
+  });
+
+  afterEach(async () => {
+    for (const c of clients.splice(0)) c.close();
+    await gateway.close();
+    await upstream.stop();
+  });
+
+  it('answers keyless REGISTERs nested thousands deep with one ERROR each and closes them, and its heap stays flat', async () => {
+    await start();
+    // Written out: JSON.stringify itself would overflow on it.
+    const frame = `{"version":"1.0","msg_type":"REGISTER","payload":{"platform":"x","function_calling":[{"type":"function","function":{"name":"f","parameters":{"p":${nested(5000)}}}}]}}`;
+    const attack = async (frames: number) => {
+      for (let i = 0; i < frames; i++) {
+        const c = await connect();
+        c.sendRaw(frame);
+        expect(await c.closed).toEqual({ code: 1008, reason: 'JSON_TOO_DEEP' });
+        expect(c.frames('ERROR').map((f) => f.payload.code)).toEqual(['JSON_TOO_DEEP']);
+        clients.splice(clients.indexOf(c), 1);
+      }
+    };
+    await attack(20); // warm up: code paths compiled, pools filled
+    const before = await liveHeap();
+    await attack(200);
+    // Before the fix, each such frame kept about 0.8 MB for ever.
+    expect((await liveHeap()) - before).toBeLessThan(8 * 1024 * 1024);
+  }, 60_000);
+
+  it('closes an unregistered connection after its first message that is not a valid REGISTER or RESUME', async () => {
+    await start();
+    for (const frame of [
+      JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', payload: {} }),
+      JSON.stringify({ version: '1.0', msg_type: 'REGISTER', payload: { auth, platform: 7 } }),
+      JSON.stringify({ version: '1.0', msg_type: 'DANCE', payload: {} }),
+      'not json',
+    ]) {
+      const c = await connect();
+      c.sendRaw(frame);
+      c.send('REGISTER', { auth, platform: 'after' });
+      const closed = await c.closed;
+      expect(closed.code).toBe(1008);
+      // One answer, to the first message; the REGISTER behind it is never handled.
+      expect(c.frames('ERROR')).toHaveLength(1);
+      expect(c.frames('REGISTER_ACK')).toHaveLength(0);
+      expect(closed.reason).toBe(c.frames('ERROR')[0]!.payload.code);
+    }
+  });
+
+  it('refuses deep JSON from a registered client with JSON_TOO_DEEP, and the connection goes on', async () => {
+    await start({ JSON_MAX_DEPTH: '16' });
+    const c = await registered();
+    c.sendRaw(JSON.stringify({ version: '1.0', msg_type: 'FUNCTION_RESULT', payload: { request_id: 'r', call_id: 'c', result: JSON.parse(nested(20)) } }));
+    expect((await c.waitFor('ERROR')).payload.code).toBe('JSON_TOO_DEEP');
+    c.send('HEARTBEAT', {});
+    await c.waitFor('HEARTBEAT');
+  });
+
+  it('refuses a deeply nested chat-completion body as the client’s error (400), not the provider’s', async () => {
+    await start();
+    const body = `{"model":"m","messages":[{"role":"user","content":"hi"}],"metadata":${nested(20_000)}}`;
+    const response = await http('/v1/chat/completions', body);
+    expect(response.status).toBe(400);
+    expect(((await response.json()) as { error: { code: string } }).error.code).toBe('JSON_TOO_DEEP');
+    expect(upstream.calls).toHaveLength(0);
+    const metrics = await (await fetch(`${gateway.httpUrl}/metrics`, { headers: { authorization: `Bearer ${KEY}` } })).text();
+    expect(metrics).not.toMatch(/^gateway_upstream_errors_total\{[^}]*\} [1-9]/m);
+  });
+
+  it('lets a refused task leave the session it named to expire as it would have', async () => {
+    await start({ RESUME_GRACE_MS: '300', MAX_SESSIONS: '1', MAX_REQUEST_TEXT_CHARS: '10' });
+    const c = await registered();
+    const sessionId = c.sessionId!;
+    c.close();
+    await c.closed;
+    const refused = await http('/v1/tasks', JSON.stringify({ session_id: sessionId, content: { text: 'far too long for the limit' } }));
+    expect(refused.status).toBe(400);
+    await sleep(700);
+    // The session expired: its slot is free for a new client, and it cannot be resumed.
+    const next = await registered();
+    expect(next.sessionId).toBeDefined();
+    const late = await connect();
+    late.send('RESUME', { session_id: sessionId, last_seq: 0, auth });
+    expect((await late.waitFor('ERROR')).payload.code).toBe('SESSION_NOT_FOUND');
+  });
+
+  it('tells a client that fell too far behind why it is dropped, even when it reads again only seconds later', async () => {
+    await start({ WS_SEND_HIGH_WATER_BYTES: '4096', WS_SEND_HARD_LIMIT_BYTES: String(256 * 1024) });
+    upstream.behavior = { kind: 'stream', words: [`${'x'.repeat(2000)} `], tokens: 1_000_000, intervalMs: 0 };
+    const slow = await registered();
+    slow.socket.pause();
+    slow.request('r1');
+    const call = await upstream.call(0);
+    await call.socketClosed;
+    // Longer than the old 2 s after which the socket was cut with the ERROR still in the gateway's buffers.
+    await sleep(3000);
+    slow.socket.resume();
+    expect(await slow.closed).toEqual({ code: 1008, reason: 'SLOW_CONSUMER' });
+    expect(slow.frames('ERROR').at(-1)?.payload.code).toBe('SLOW_CONSUMER');
+  }, 30_000);
+
+  it('refuses a RESUME from ahead of the session’s last frame', async () => {
+    await start();
+    const c = await registered();
+    const sessionId = c.sessionId!;
+    const other = await connect();
+    other.send('RESUME', { session_id: sessionId, last_seq: 1000, auth });
+    expect((await other.waitFor('ERROR')).payload).toMatchObject({ code: 'LAST_SEQ_AHEAD' });
+  });
+});
