@@ -3,10 +3,12 @@
 FROM node:24-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
-# The client SDK is an npm workspace: npm ci needs its package.json.
+# The protocol package and the client SDK are npm workspaces: npm ci needs their package.json.
+COPY protocol/package.json ./protocol/
 COPY client/package.json ./client/
 RUN npm ci --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY protocol ./protocol
 COPY src ./src
 COPY client ./client
 RUN npm run build && npm prune --omit=dev
@@ -21,6 +23,9 @@ ENV NODE_ENV=production \
 WORKDIR /app
 COPY --from=build --chown=node:node /app/package.json ./
 COPY --from=build --chown=node:node /app/node_modules ./node_modules
+# node_modules/@agent-gateway/protocol links here.
+COPY --from=build --chown=node:node /app/protocol/package.json ./protocol/
+COPY --from=build --chown=node:node /app/protocol/dist ./protocol/dist
 COPY --from=build --chown=node:node /app/dist ./dist
 # The demo page the gateway serves at /.
 COPY --from=build --chown=node:node /app/client/dist/demo ./client/dist/demo

@@ -6,7 +6,7 @@ const base = {
   testEnvironment: 'node',
   extensionsToTreatAsEsm: ['.ts'],
   moduleFileExtensions: ['ts', 'js', 'mjs', 'json'],
-  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1', '^@agent-gateway/protocol$': '<rootDir>/protocol/src/index.ts' },
   transform: {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
@@ -16,7 +16,7 @@ const base = {
 
 export default {
   projects: [
-    { ...base, displayName: 'unit', testRegex: '(src/.*\\.spec|client/test/.*\\.spec|scripts/.*\\.spec)\\.ts$' },
+    { ...base, displayName: 'unit', testRegex: '(src/.*\\.spec|client/test/.*\\.spec|protocol/test/.*\\.spec|scripts/.*\\.spec)\\.ts$' },
     { ...base, displayName: 'e2e', testRegex: 'test/[^/]+\\.e2e-spec\\.ts$' },
     // The built gateway as processes (signals, several instances, nginx, Redis servers killed).
     { ...base, displayName: 'processes', testRegex: 'test/processes/.*\\.e2e-spec\\.ts$' },

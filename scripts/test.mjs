@@ -41,8 +41,9 @@ async function main() {
   const redis = await startRedisUnlessAnswering(env, log);
   try {
     log(`type check (Node.js ${spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()})`);
-    run(node, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json', '--noEmit'], env);
-    run(node, ['node_modules/typescript/bin/tsc', '-p', 'client/tsconfig.json', '--noEmit'], env);
+    for (const project of ['tsconfig.json', 'protocol/tsconfig.json', 'client/tsconfig.json']) {
+      run(node, ['node_modules/typescript/bin/tsc', '-p', project, '--noEmit'], env);
+    }
     const selection = quick ? ['--selectProjects', ...QUICK_PROJECTS] : [];
     const code = await jest(node, [...selection, ...jestArgs], env);
     const leaked = await sweep(runId);

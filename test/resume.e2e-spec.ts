@@ -1,4 +1,4 @@
-import { isEndPayload, isTextDeltaPayload, type ServerEnvelope } from '../src/protocol/server-messages.js';
+import { isEndPayload, isTextDeltaPayload, type ServerEnvelope } from '@agent-gateway/protocol';
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { sleep, TestClient } from './support/test-client.js';

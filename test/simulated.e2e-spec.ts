@@ -1,4 +1,4 @@
-import type { TextDeltaPayload } from '../src/protocol/server-messages.js';
+import type { TextDeltaPayload } from '@agent-gateway/protocol';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { TestClient } from './support/test-client.js';
 

@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { decodeAudioFrame } from '../src/protocol/binary-audio-frame.js';
-import { type AudioPayload, isAudioPayload, isEndPayload } from '../src/protocol/server-messages.js';
+import { decodeAudioFrame } from '@agent-gateway/protocol';
+import { type AudioPayload, isAudioPayload, isEndPayload } from '@agent-gateway/protocol';
 import { FakeDashScope, expectCutWithin as expectTaskCutWithin } from './support/fake-dashscope.js';
 import { expectedSpeech, expectSpeechCutWithin, FAKE_SPEECH_KEY, FakeSpeechServer } from './support/fake-speech-server.js';
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, type UpstreamBehavior } from './support/fake-upstream.js';

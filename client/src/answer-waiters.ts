@@ -1,5 +1,5 @@
 import { Observable, throwError, timeout } from 'rxjs';
-import type { ServerEnvelope, ServerMsgType, ServerPayloads } from '../../src/protocol/server-messages.js';
+import type { ServerEnvelope, ServerMsgType, ServerPayloads } from '@agent-gateway/protocol';
 import { AckTimeoutError } from './errors.js';
 
 interface Waiter {

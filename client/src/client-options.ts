@@ -1,5 +1,5 @@
-import type { JsonSchema, JsonValue } from '../../src/protocol/chat.js';
-import type { RegisterAckPayload } from '../../src/protocol/server-messages.js';
+import type { JsonSchema, JsonValue } from '@agent-gateway/protocol';
+import type { RegisterAckPayload } from '@agent-gateway/protocol';
 import type { AudioSink } from './audio/audio-sink.js';
 import type { BackoffOptions } from './backoff.js';
 import type { WebSocketFactory } from './web-socket-like.js';

@@ -1,5 +1,5 @@
-import type { ErrorCode } from '../../src/protocol/error-codes.js';
-import type { ErrorPayload } from '../../src/protocol/server-messages.js';
+import type { ErrorCode } from '@agent-gateway/protocol';
+import type { ErrorPayload } from '@agent-gateway/protocol';
 
 /** The gateway did not answer in time: the message may be lost, or the connection stalled. */
 export class AckTimeoutError extends Error {

@@ -18,9 +18,9 @@ import {
   timer,
   finalize,
 } from 'rxjs';
-import type { JsonValue } from '../../src/protocol/chat.js';
-import type { ClientMsgType, ClientPayloads } from '../../src/protocol/client-messages.js';
-import type { ErrorCode } from '../../src/protocol/error-codes.js';
+import type { JsonValue } from '@agent-gateway/protocol';
+import type { ClientMsgType, ClientPayloads } from '@agent-gateway/protocol';
+import type { ErrorCode } from '@agent-gateway/protocol';
 import type {
   ErrorPayload,
   FunctionCallPayload,
@@ -30,7 +30,7 @@ import type {
   ServerEnvelope,
   ServerMsgType,
   ServerPayloads,
-} from '../../src/protocol/server-messages.js';
+} from '@agent-gateway/protocol';
 import { AnswerWaiters } from './answer-waiters.js';
 import type { PlayedPosition } from './audio/audio-sink.js';
 import { backoffDelay } from './backoff.js';

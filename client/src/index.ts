@@ -1,6 +1,6 @@
 /**
  * The agent gateway's client SDK. Its protocol types are the gateway's own
- * (src/protocol), compiled in: one source for both sides.
+ * (the @agent-gateway/protocol package): one source for both sides.
  */
 export { GatewayClient, type ConnectionStatus, type InterruptReport } from './gateway-client.js';
 export type {
@@ -18,7 +18,7 @@ export type { WebSocketFactory, WebSocketLike } from './web-socket-like.js';
 export type { AudioSink, PlaybackReport, PlayedPosition } from './audio/audio-sink.js';
 export { AudioPlayer, type AudioPlayerOptions } from './audio/audio-player.js';
 export type { BackoffOptions } from './backoff.js';
-export * from '../../src/protocol/server-messages.js';
-export type { ClientMsgType, ClientPayloads } from '../../src/protocol/client-messages.js';
-export type { ErrorCode } from '../../src/protocol/error-codes.js';
-export type { ChatMessage, JsonSchema, JsonValue, ToolCall } from '../../src/protocol/chat.js';
+export * from '@agent-gateway/protocol';
+export type { ClientMsgType, ClientPayloads } from '@agent-gateway/protocol';
+export type { ErrorCode } from '@agent-gateway/protocol';
+export type { ChatMessage, JsonSchema, JsonValue, ToolCall } from '@agent-gateway/protocol';

@@ -1,4 +1,4 @@
-import type { BinaryAudioFrame } from '../../src/protocol/binary-audio-frame.js';
+import type { BinaryAudioFrame } from '@agent-gateway/protocol';
 import {
   type AudioFormatPayload,
   type EndPayload,
@@ -7,7 +7,7 @@ import {
   isEndPayload,
   type ResponsePayload,
   type ToolStatusPayload,
-} from '../../src/protocol/server-messages.js';
+} from '@agent-gateway/protocol';
 import { fromBase64 } from './base64.js';
 
 /** A piece of a reply's speech, whichever way it travelled (base64 in JSON, or a binary frame). */

@@ -1,5 +1,5 @@
 import { filter, lastValueFrom, map, Observable, reduce } from 'rxjs';
-import type { InterruptAckPayload, EndPayload } from '../../src/protocol/server-messages.js';
+import type { InterruptAckPayload, EndPayload } from '@agent-gateway/protocol';
 import { iterate } from './observable-iterator.js';
 import type { ReplyFrame } from './reply-frame.js';
 

@@ -1,8 +1,8 @@
 import { AsyncSubject, firstValueFrom, fromEventPattern, type Observable, race, Subject, take, timeout, map, throwError } from 'rxjs';
-import { type BinaryAudioFrame, decodeAudioFrame } from '../../src/protocol/binary-audio-frame.js';
-import type { ClientMsgType, ClientPayloads } from '../../src/protocol/client-messages.js';
-import { PROTOCOL_VERSION } from '../../src/protocol/envelope.js';
-import type { ServerEnvelope } from '../../src/protocol/server-messages.js';
+import { type BinaryAudioFrame, decodeAudioFrame } from '@agent-gateway/protocol';
+import type { ClientMsgType, ClientPayloads } from '@agent-gateway/protocol';
+import { PROTOCOL_VERSION } from '@agent-gateway/protocol';
+import type { ServerEnvelope } from '@agent-gateway/protocol';
 import { AckTimeoutError, ConnectionError } from './errors.js';
 import { SOCKET_OPEN, type SocketEvent, type WebSocketFactory, type WebSocketLike } from './web-socket-like.js';
 

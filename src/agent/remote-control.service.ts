@@ -1,6 +1,6 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { CancelCommand } from '../cluster/bus-messages.js';
-import type { ParsedClientPayloads } from '../protocol/client-messages.js';
+import type { ParsedClientPayloads } from '@agent-gateway/protocol';
 import { ClusterDirectory } from '../cluster/cluster-directory.service.js';
 import { ClusterService } from '../cluster/cluster.service.js';
 import type { Cancellation } from '../request-registry/active-request.js';

@@ -1,6 +1,6 @@
 import { catchError, connect, filter, finalize, map, merge, type Observable, of, throwError } from 'rxjs';
 import type { LlmEvent } from '../llm-stream/llm-provider.js';
-import type { ToolStatusPayload } from '../protocol/server-messages.js';
+import type { ToolStatusPayload } from '@agent-gateway/protocol';
 import type { SpeechEvent, SpeechService } from '../tts/speech.service.js';
 import { type FlowControl, TtsError } from '../tts/tts-provider.js';
 

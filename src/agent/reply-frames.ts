@@ -1,7 +1,7 @@
 import type { DroppedFrames } from '../gateway/outbound-queue.js';
 import type { LlmEvent } from '../llm-stream/llm-provider.js';
-import type { ErrorCode } from '../protocol/error-codes.js';
-import type { AudioPayload, EndPayload, TextDeltaPayload } from '../protocol/server-messages.js';
+import type { ErrorCode } from '@agent-gateway/protocol';
+import type { AudioPayload, EndPayload, TextDeltaPayload } from '@agent-gateway/protocol';
 import type { ActiveRequest, Cancellation } from '../request-registry/active-request.js';
 import type { SpeechLedger } from '../tts/speech-ledger.js';
 import type { SpokenChunk } from '../tts/speech.service.js';

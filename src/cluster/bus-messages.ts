@@ -1,5 +1,5 @@
-import type { ParsedClientPayloads } from '../protocol/client-messages.js';
-import type { ServerMsgType } from '../protocol/server-messages.js';
+import type { ParsedClientPayloads } from '@agent-gateway/protocol';
+import type { ServerMsgType } from '@agent-gateway/protocol';
 import type { CancelSource } from '../request-registry/active-request.js';
 import type { FrameContent } from '../gateway/outbound-frame.js';
 import type { Lane } from '../gateway/outbound-queue.js';

@@ -1,7 +1,7 @@
 import { Injectable, Logger } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
-import type { ToolDefinition } from '../protocol/chat.js';
-import type { EndPayload } from '../protocol/server-messages.js';
+import type { ToolDefinition } from '@agent-gateway/protocol';
+import type { EndPayload } from '@agent-gateway/protocol';
 import { ClusterService } from './cluster.service.js';
 import { requestField } from './cluster-keys.js';
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import type { ChatMessage } from '../protocol/chat.js';
+import type { ChatMessage } from '@agent-gateway/protocol';
 import { type Conversation, ConversationStore } from './conversation.store.js';
 import { promptFromHistory } from './prompt.js';
 import type { StoredMessage } from './stored-message.js';

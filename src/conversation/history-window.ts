@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../protocol/chat.js';
+import type { ChatMessage } from '@agent-gateway/protocol';
 import type { StoredMessage } from './stored-message.js';
 
 export interface HistoryWindow {

@@ -1,4 +1,4 @@
-import type { ChatMessage } from '../protocol/chat.js';
+import type { ChatMessage } from '@agent-gateway/protocol';
 import type { StoredMessage } from './stored-message.js';
 
 const NOTE_TAIL_CHARS = 80;

@@ -1,5 +1,5 @@
-import type { ChatMessage } from '../protocol/chat.js';
-import type { HistoryMessage } from '../protocol/server-messages.js';
+import type { ChatMessage } from '@agent-gateway/protocol';
+import type { HistoryMessage } from '@agent-gateway/protocol';
 
 /** A message of a session's history and what the gateway knows about it. */
 export interface StoredMessage {

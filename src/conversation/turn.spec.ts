@@ -1,4 +1,4 @@
-import type { ToolCall } from '../protocol/chat.js';
+import type { ToolCall } from '@agent-gateway/protocol';
 import { Turn } from './turn.js';
 
 const call = (id: string, name = 'get_current_time'): ToolCall => ({ id, type: 'function', function: { name, arguments: '{}' } });

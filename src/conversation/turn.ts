@@ -1,4 +1,4 @@
-import type { ChatMessage, ToolCall } from '../protocol/chat.js';
+import type { ChatMessage, ToolCall } from '@agent-gateway/protocol';
 import { CANCELLED_BY_USER, type ToolOutcome, toolMessageContent } from '../tools/tool-outcome.js';
 import type { StoredMessage } from './stored-message.js';
 

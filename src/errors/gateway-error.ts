@@ -1,5 +1,5 @@
-import { ERROR_CODES, type ErrorCode, type ErrorDefinition } from '../protocol/error-codes.js';
-import type { ErrorPayload } from '../protocol/server-messages.js';
+import { ERROR_CODES, type ErrorCode, type ErrorDefinition } from '@agent-gateway/protocol';
+import type { ErrorPayload } from '@agent-gateway/protocol';
 
 export interface GatewayErrorOptions {
   /** Client-facing text; defaults to the code's message in the table. */

@@ -1,9 +1,9 @@
 import type { WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
 import type { GatewayError } from '../errors/gateway-error.js';
-import { type Envelope, PROTOCOL_VERSION } from '../protocol/envelope.js';
-import type { ErrorCode } from '../protocol/error-codes.js';
-import type { ServerMsgType, ServerPayloads } from '../protocol/server-messages.js';
+import { type Envelope, PROTOCOL_VERSION } from '@agent-gateway/protocol';
+import type { ErrorCode } from '@agent-gateway/protocol';
+import type { ServerMsgType, ServerPayloads } from '@agent-gateway/protocol';
 import { Heartbeat } from './heartbeat.js';
 import type { Sink } from './outbound-queue.js';
 import type { Session } from './session.js';

@@ -1,7 +1,7 @@
 import { GatewayError } from '../errors/gateway-error.js';
-import { EnvelopeSchema, isClientMsgType } from '../protocol/client-messages.js';
-import { PROTOCOL_VERSION } from '../protocol/envelope.js';
-import { nestsDeeperThan } from '../protocol/json-depth.js';
+import { EnvelopeSchema, isClientMsgType } from '@agent-gateway/protocol';
+import { PROTOCOL_VERSION } from '@agent-gateway/protocol';
+import { nestsDeeperThan } from '../common/json-depth.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
 import { zodIssues } from './zod-issues.js';
 

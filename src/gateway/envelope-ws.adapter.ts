@@ -6,7 +6,7 @@ import type { RawData, WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError } from '../errors/gateway-error.js';
 import { ShutdownService } from '../lifecycle/shutdown.service.js';
-import { ERROR_CODES } from '../protocol/error-codes.js';
+import { ERROR_CODES } from '@agent-gateway/protocol';
 import { parseEnvelope } from './envelope-parser.js';
 import { InboundScheduler } from './inbound-scheduler.js';
 import { SessionService } from './session.service.js';

@@ -1,4 +1,4 @@
-import type { Envelope } from '../protocol/envelope.js';
+import type { Envelope } from '@agent-gateway/protocol';
 import type { GatewayError } from '../errors/gateway-error.js';
 
 /** What the adapter hands to a handler: the envelope and when it arrived. */

@@ -1,4 +1,4 @@
-import { decodeAudioFrame } from '../protocol/binary-audio-frame.js';
+import { decodeAudioFrame } from '@agent-gateway/protocol';
 import type { LoggedFrame } from './event-log.js';
 
 /** How many text and audio frames of one request a session's log holds: what its client was sent. */

@@ -4,7 +4,7 @@ import { ClusterService } from '../cluster/cluster.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { EndPayload } from '../protocol/server-messages.js';
+import type { EndPayload } from '@agent-gateway/protocol';
 import { SessionService } from './session.service.js';
 
 /**

@@ -1,4 +1,4 @@
-import type { EndPayload } from '../protocol/server-messages.js';
+import type { EndPayload } from '@agent-gateway/protocol';
 import { jsonFrame } from './outbound-frame.js';
 
 describe('jsonFrame', () => {

@@ -1,7 +1,7 @@
 import { type PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
 import { GatewayError } from '../errors/gateway-error.js';
-import { CLIENT_PAYLOAD_SCHEMAS, type ClientMsgType, HandshakePayload, type ParsedClientPayloads } from '../protocol/client-messages.js';
+import { CLIENT_PAYLOAD_SCHEMAS, type ClientMsgType, HandshakePayload, type ParsedClientPayloads } from '@agent-gateway/protocol';
 import type { InboundMessage } from './inbound-message.js';
 import { zodIssues } from './zod-issues.js';
 

@@ -7,7 +7,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ConversationService } from '../conversation/conversation.service.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { ResumeAckPayload } from '../protocol/server-messages.js';
+import type { ResumeAckPayload } from '@agent-gateway/protocol';
 import type { LoggedFrame } from './event-log.js';
 import { RequestRegistry } from '../request-registry/request-registry.service.js';
 import type { Connection } from './connection.js';

@@ -1,8 +1,8 @@
 import type { Observable } from 'rxjs';
 import type { Identity } from '../auth/api-key.service.js';
 import type { ForwardedFrame } from '../cluster/bus-messages.js';
-import type { ToolDefinition } from '../protocol/chat.js';
-import type { ServerMsgType, ServerPayloads } from '../protocol/server-messages.js';
+import type { ToolDefinition } from '@agent-gateway/protocol';
+import type { ServerMsgType, ServerPayloads } from '@agent-gateway/protocol';
 import type { ClientToolChannel } from '../tools/client-tool-channel.js';
 import { PendingFunctionCalls } from '../tools/pending-function-calls.js';
 import { SpeechLedgers } from '../tts/speech-ledgers.js';

@@ -1,5 +1,5 @@
 import type { ZodError } from 'zod';
-import type { ErrorPayload } from '../protocol/server-messages.js';
+import type { ErrorPayload } from '@agent-gateway/protocol';
 
 const MAX_ISSUES = 10;
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError } from '../errors/gateway-error.js';
-import { nestsDeeperThan } from '../protocol/json-depth.js';
+import { nestsDeeperThan } from '../common/json-depth.js';
 
 /**
  * The request's JSON body, read with a size and a depth limit. The gateway reads bodies

@@ -5,7 +5,7 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ConversationService } from '../conversation/conversation.service.js';
 import { SessionService } from '../gateway/session.service.js';
-import { ERROR_CODES } from '../protocol/error-codes.js';
+import { ERROR_CODES } from '@agent-gateway/protocol';
 import { RequestRegistry } from '../request-registry/request-registry.service.js';
 
 /** How long clients are told to wait before they reconnect (elsewhere, behind a load balancer). */

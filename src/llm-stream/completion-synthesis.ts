@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { map, type Observable, reduce } from 'rxjs';
-import type { ChatMessage, ToolCall } from '../protocol/chat.js';
+import type { ChatMessage, ToolCall } from '@agent-gateway/protocol';
 import type { CompletionBody, CompletionPart } from './completion-part.js';
 import type { LlmEvent } from './llm-provider.js';
 import { ToolCallAccumulator } from '../tools/tool-call-accumulator.js';

@@ -1,9 +1,9 @@
 import type { Observable } from 'rxjs';
-import type { ChatMessage, ToolDefinition } from '../protocol/chat.js';
+import type { ChatMessage, ToolDefinition } from '@agent-gateway/protocol';
 import type { CompletionBody, CompletionPart } from './completion-part.js';
 import { synthesizeCompletion } from './completion-synthesis.js';
 
-export type { ChatMessage, ToolCall, ToolDefinition } from '../protocol/chat.js';
+export type { ChatMessage, ToolCall, ToolDefinition } from '@agent-gateway/protocol';
 
 export interface LlmRequest {
   messages: ChatMessage[];

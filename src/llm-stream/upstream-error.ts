@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../protocol/error-codes.js';
+import type { ErrorCode } from '@agent-gateway/protocol';
 import { GatewayError } from '../errors/gateway-error.js';
 import { scrubSecrets } from '../errors/scrub-secrets.js';
 

@@ -1,4 +1,4 @@
-import type { Usage } from '../protocol/server-messages.js';
+import type { Usage } from '@agent-gateway/protocol';
 import type { LlmEvent, ProviderUsage } from './llm-provider.js';
 
 interface Round {

@@ -15,7 +15,7 @@ import type { Session } from '../gateway/session.js';
 import { SessionLifecycle } from '../gateway/session-lifecycle.service.js';
 import { SessionService } from '../gateway/session.service.js';
 import { KeyConcurrency } from '../http/key-concurrency.js';
-import type { EndPayload } from '../protocol/server-messages.js';
+import type { EndPayload } from '@agent-gateway/protocol';
 import { RequestRegistry } from '../request-registry/request-registry.service.js';
 
 export type { TaskRecord } from '../cluster/cluster-directory.service.js';

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { ToolCall, ToolDefinition } from '../protocol/chat.js';
+import type { ToolCall, ToolDefinition } from '@agent-gateway/protocol';
 import type { ToolOutcome } from './tool-outcome.js';
 
 /** One request's way to the functions its client declared in REGISTER (FUNCTION_CALL / FUNCTION_RESULT). */

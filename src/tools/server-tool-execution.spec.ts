@@ -1,5 +1,5 @@
 import { lastValueFrom } from 'rxjs';
-import type { JsonValue } from '../protocol/chat.js';
+import type { JsonValue } from '@agent-gateway/protocol';
 import type { ServerTool } from './server-tool.js';
 import { ToolError } from './server-tool.js';
 import { executeServerTool } from './server-tool-execution.js';

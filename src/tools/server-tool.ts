@@ -1,5 +1,5 @@
 import { DiscoveryService } from '@nestjs/core';
-import type { JsonValue, ToolDefinition } from '../protocol/chat.js';
+import type { JsonValue, ToolDefinition } from '@agent-gateway/protocol';
 
 /**
  * A tool the gateway runs itself. `execute` gets the parsed arguments and an

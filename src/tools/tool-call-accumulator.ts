@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { LlmEvent } from '../llm-stream/llm-provider.js';
-import type { ToolCall } from '../protocol/chat.js';
+import type { ToolCall } from '@agent-gateway/protocol';
 
 interface PartialCall {
   id?: string;

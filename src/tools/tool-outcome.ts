@@ -1,4 +1,4 @@
-import type { JsonValue } from '../protocol/chat.js';
+import type { JsonValue } from '@agent-gateway/protocol';
 
 /** How a tool call ended; either way it becomes the `role: "tool"` message the model reads. */
 export type ToolOutcome = { ok: true; result: JsonValue } | { ok: false; error: string };

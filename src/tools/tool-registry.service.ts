@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { DiscoveryService } from '@nestjs/core';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import type { ToolDefinition } from '../protocol/chat.js';
+import type { ToolDefinition } from '@agent-gateway/protocol';
 import { type ServerTool, ServerToolProvider } from './server-tool.js';
 
 /** The server tools Nest modules contributed with @ServerToolProvider(), those TOOLS_SERVER names and that are configured. */

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import { GatewayError } from '../errors/gateway-error.js';
-import type { AudioFormatPayload } from '../protocol/server-messages.js';
+import type { AudioFormatPayload } from '@agent-gateway/protocol';
 
 /** How the audio bytes of a provider are encoded, exactly as announced to clients. */
 export type AudioFormat = AudioFormatPayload;

@@ -1,4 +1,4 @@
-import type { ErrorCode } from '../../src/protocol/error-codes.js';
+import type { ErrorCode } from '@agent-gateway/protocol';
 import { TestClient } from '../support/test-client.js';
 import type { HostileFrame } from './hostile-frames.js';
 

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
-import { isClientMsgType } from '../../src/protocol/client-messages.js';
-import type { ErrorCode } from '../../src/protocol/error-codes.js';
+import { isClientMsgType } from '@agent-gateway/protocol';
+import type { ErrorCode } from '@agent-gateway/protocol';
 
 /** A frame the gateway must refuse, and the one ERROR code it must answer it with. */
 export interface HostileFrame {

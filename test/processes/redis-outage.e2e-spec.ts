@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { isEndPayload } from '../../src/protocol/server-messages.js';
+import { isEndPayload } from '@agent-gateway/protocol';
 import { DEFAULT_UPSTREAM_KEY, FakeUpstream } from '../support/fake-upstream.js';
 import { GatewayProcess } from '../support/gateway-process.js';
 import { PrivateRedis } from '../support/redis-server.js';

@@ -1,20 +1,20 @@
 import WebSocket from 'ws';
-import type { ClientMsgType, ClientPayloads } from '../../src/protocol/client-messages.js';
-import { PROTOCOL_VERSION } from '../../src/protocol/envelope.js';
+import type { ClientMsgType, ClientPayloads } from '@agent-gateway/protocol';
+import { PROTOCOL_VERSION } from '@agent-gateway/protocol';
 import type {
   EndPayload,
   RegisterAckPayload,
   ResponsePayload,
   ServerEnvelope,
   ServerMsgType,
-} from '../../src/protocol/server-messages.js';
+} from '@agent-gateway/protocol';
 import {
   type AudioPayload,
   isAudioPayload,
   isEndPayload,
   isTextDeltaPayload,
   type TextDeltaPayload,
-} from '../../src/protocol/server-messages.js';
+} from '@agent-gateway/protocol';
 import { own } from './test-resources.js';
 
 export interface Received {

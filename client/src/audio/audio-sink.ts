@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import type { ClientPayloads } from '../../../src/protocol/client-messages.js';
+import type { ClientPayloads } from '@agent-gateway/protocol';
 import type { AudioChunk } from '../reply-frame.js';
 
 /** How far a request's audio was played: every frame before `voice_stream_seq`, and `played_ms` into that one. */

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { JsonValue, ToolDefinition } from '../../protocol/chat.js';
+import type { JsonValue, ToolDefinition } from '@agent-gateway/protocol';
 import { type ServerTool, ServerToolProvider, ToolError } from '../server-tool.js';
 
 /** The date and time now, in a time zone: the answer models cannot know. */

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
 import { Agent, request } from 'undici';
 import { APP_CONFIG } from '../../config/config.module.js';
 import type { AppConfig } from '../../config/config.schema.js';
-import type { JsonValue, ToolDefinition } from '../../protocol/chat.js';
+import type { JsonValue, ToolDefinition } from '@agent-gateway/protocol';
 import { type ServerTool, ServerToolProvider, ToolError } from '../server-tool.js';
 import { AddressPolicy } from './address-policy.js';
 

@@ -1,4 +1,4 @@
-import { decodeAudioFrame, encodeAudioFrame, setAudioFrameSeq } from './binary-audio-frame.js';
+import { decodeAudioFrame, encodeAudioFrame, setAudioFrameSeq } from '../src/binary-audio-frame.js';
 
 describe('binary audio frames', () => {
   it('round-trips request id, seqs and audio', () => {
