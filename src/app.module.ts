@@ -1,5 +1,6 @@
 import { type DynamicModule, Module } from '@nestjs/common';
 import { ClusterModule } from './cluster/cluster.module.js';
+import { RedisModule } from './redis/redis.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { type AppConfig, loadConfig } from './config/config.schema.js';
 import { CompletionsModule } from './completions/completions.module.js';
@@ -17,8 +18,9 @@ export class AppModule {
       module: AppModule,
       imports: [
         ConfigModule.forRoot(config),
-        LoggingModule,
+        LoggingModule.forRoot(),
         MetricsModule,
+        RedisModule,
         ClusterModule,
         GatewayModule,
         CompletionsModule,

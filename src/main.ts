@@ -30,10 +30,16 @@ async function main(): Promise<void> {
   for (const signal of ['SIGTERM', 'SIGINT'] as const) {
     process.once(signal, () => {
       process.once(signal, () => process.exit(1));
+      const server = app.getHttpServer() as Server;
       app
         .get(ShutdownService)
         .drain(signal)
-        .then(() => app.close())
+        .then(() => {
+          // Drained: whatever HTTP connection is left (idle, half-sent, a long poll) is closed, not waited for.
+          server.close();
+          server.closeAllConnections();
+          return app.close();
+        })
         .then(
         () => process.exit(0),
         (error: unknown) => {

@@ -1,9 +1,10 @@
 import { concat, defer, EMPTY, finalize, map, type Observable, tap } from 'rxjs';
-import type { Turn } from '../conversation/turn.js';
-import type { ChatMessage, LlmProvider } from '../llm-stream/llm-provider.js';
-import type { ActiveRequest } from '../request-registry/active-request.js';
+import type { Turn } from './turn.js';
+import type { LlmProvider } from '../llm/llm-provider.js';
+import type { ChatMessage } from '@agent-gateway/protocol';
+import type { ActiveRequest } from '../requests/active-request.js';
 import type { ClientToolChannel } from '../tools/client-tool-channel.js';
-import { ToolCallAccumulator } from '../tools/tool-call-accumulator.js';
+import { ToolCallAccumulator } from '../llm/tool-call-accumulator.js';
 import type { ToolRunner } from '../tools/tool-runner.service.js';
 import type { ReplyEvent } from './reply-events.js';
 

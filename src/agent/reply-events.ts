@@ -1,5 +1,5 @@
 import { catchError, connect, filter, finalize, map, merge, type Observable, of, throwError } from 'rxjs';
-import type { LlmEvent } from '../llm-stream/llm-provider.js';
+import type { LlmEvent } from '../llm/llm-events.js';
 import type { ToolStatusPayload } from '@agent-gateway/protocol';
 import type { SpeechEvent, SpeechService } from '../tts/speech.service.js';
 import { type FlowControl, TtsError } from '../tts/tts-provider.js';

@@ -1,6 +1,5 @@
-import type { Connection } from '../gateway/connection.js';
-import { Session } from '../gateway/session.js';
-import { ActiveRequest } from '../request-registry/active-request.js';
+import { Session, type Sink } from '../session/session.js';
+import { ActiveRequest } from '../requests/active-request.js';
 import { SpeechLedger } from '../tts/speech-ledger.js';
 import type { SpokenChunk } from '../tts/speech.service.js';
 import { ReplyFrames } from './reply-frames.js';
@@ -77,7 +76,7 @@ describe('ReplyFrames with a session whose client reads slowly', () => {
       { outbound: { highWaterBytes: 10, hardLimitBytes: 1 << 30 }, log: { maxFrames: 100, maxBytes: 1 << 20, maxAgeMs: 60_000 } },
       () => undefined,
     );
-    session.attach({ socket, attach: () => undefined } as unknown as Connection);
+    session.attach({ socket, attach: () => undefined, sendDirect: () => undefined, fail: () => undefined } as unknown as Sink);
     const request = new ActiveRequest('r1', { sessionId: session.id, userId: 'u', transport: 'ws' });
     const ledger = new SpeechLedger();
     const frames = new ReplyFrames(request, { ledger, format: { codec: 'pcm_s16le', sample_rate: 16000, channels: 1 }, transport: 'json' });

@@ -1,8 +1,9 @@
-import type { DroppedFrames } from '../gateway/outbound-queue.js';
-import type { LlmEvent } from '../llm-stream/llm-provider.js';
+import type { DroppedFrames } from '../session/outbound-queue.js';
+import { endFrame } from '../session/end-frame.js';
+import type { LlmEvent } from '../llm/llm-events.js';
 import type { ErrorCode } from '@agent-gateway/protocol';
 import type { AudioPayload, EndPayload, TextDeltaPayload } from '@agent-gateway/protocol';
-import type { ActiveRequest, Cancellation } from '../request-registry/active-request.js';
+import type { ActiveRequest, Cancellation } from '../requests/active-request.js';
 import type { SpeechLedger } from '../tts/speech-ledger.js';
 import type { SpokenChunk } from '../tts/speech.service.js';
 import type { AudioFormat } from '../tts/tts-provider.js';
@@ -90,25 +91,23 @@ export class ReplyFrames {
 
   end(outcome: ReplyOutcome): EndPayload {
     const { startedAt } = this.request;
-    const heardText = outcome.kind === 'interrupted' ? this.speech?.ledger.heardText() : undefined;
-    return (this.ended = {
-      request_id: this.request.id,
-      text_stream_seq: -1,
-      voice_stream_seq: -1,
-      content: {},
-      interrupted: outcome.kind === 'interrupted',
-      ...(outcome.kind === 'interrupted' && { interrupt_reason: outcome.cancellation.reason }),
-      ...(outcome.kind === 'finished' && { finish_reason: this.finishReason }),
-      ...(outcome.kind === 'failed' && { error: { code: outcome.code } }),
+    this.ended = endFrame({
+      requestId: this.request.id,
+      outcome:
+        outcome.kind === 'finished'
+          ? { kind: 'finished', finishReason: this.finishReason }
+          : outcome.kind === 'interrupted'
+            ? { kind: 'interrupted', reason: outcome.cancellation.reason, heardText: this.speech?.ledger.heardText() }
+            : outcome,
       usage: this.request.usage.toUsage(),
       timing: {
         first_token_ms: this.firstTokenAt === undefined ? null : round(this.firstTokenAt - startedAt),
         total_ms: round(performance.now() - startedAt),
       },
-      voice_frames: this.speech?.ledger.chunkCount ?? 0,
-      ...(heardText !== undefined && { heard_text: heardText }),
-      ...(this.ttsError && { tts_error: { code: this.ttsError } }),
+      voiceFrames: this.speech?.ledger.chunkCount ?? 0,
+      ttsError: this.ttsError,
     });
+    return this.ended;
   }
 
   private speechOrThrow(): ReplySpeech {

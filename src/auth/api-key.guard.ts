@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import { type CanActivate, createParamDecorator, type ExecutionContext, Injectable } from '@nestjs/common';
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../common/gateway-error.js';
 import { ApiKeyService, type Identity } from './api-key.service.js';
 
 type AuthenticatedRequest = IncomingMessage & { identity?: Identity };

@@ -1,9 +1,11 @@
-import { Injectable, Logger } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import type { Transport } from '../common/transport.js';
 import type { ToolDefinition } from '@agent-gateway/protocol';
 import type { EndPayload } from '@agent-gateway/protocol';
-import { ClusterService } from './cluster.service.js';
-import { requestField } from './cluster-keys.js';
+import { RedisService } from '../redis/redis.service.js';
+import { requestField } from '../redis/redis-keys.js';
 
 /** A session as other instances see it: who owns it, and enough to take it over. */
 export interface SessionRecord {
@@ -23,7 +25,7 @@ export interface RequestRecord {
   request_id: string;
   user_id: string;
   durable: boolean;
-  transport: 'ws' | 'http';
+  transport: Exclude<Transport, 'http'>;
   started_at: number;
 }
 
@@ -104,18 +106,19 @@ return 0`;
  */
 @Injectable()
 export class ClusterDirectory {
-  private readonly logger = new Logger(ClusterDirectory.name);
-
-  constructor(private readonly cluster: ClusterService) {}
+  constructor(
+    private readonly redis: RedisService,
+    @InjectPinoLogger(ClusterDirectory.name) private readonly logger: PinoLogger,
+  ) {}
 
   get enabled(): boolean {
-    return this.cluster.enabled;
+    return this.redis.enabled;
   }
 
   putSession(sessionId: string, record: SessionRecord): void {
     if (!this.enabled) return;
-    const key = this.cluster.keys.session(sessionId);
-    const { redis, keys, instanceId } = this.cluster;
+    const key = this.redis.keys.session(sessionId);
+    const { redis, keys, instanceId } = this.redis;
     this.quietly(
       'session record',
       redis.multi().hset(key, 'owner', instanceId, 'record', JSON.stringify(record)).sadd(keys.instanceSessions(instanceId), sessionId).exec(),
@@ -124,20 +127,25 @@ export class ClusterDirectory {
 
   async session(sessionId: string): Promise<{ owner: string; record: SessionRecord } | undefined> {
     if (!this.enabled) return undefined;
-    const [owner, record] = await this.cluster.redis.hmget(this.cluster.keys.session(sessionId), 'owner', 'record');
+    const [owner, record] = await this.redis.redis.hmget(this.redis.keys.session(sessionId), 'owner', 'record');
     return owner && record ? { owner, record: JSON.parse(record) as SessionRecord } : undefined;
   }
 
   /** Takes a session over from `from` (a handover, or a dead owner); false when someone else was quicker. */
-  async moveSession(sessionId: string, from: string, to = this.cluster.instanceId): Promise<boolean> {
-    const { redis, keys } = this.cluster;
+  async moveSession(sessionId: string, from: string, to = this.redis.instanceId): Promise<boolean> {
+    const { redis, keys } = this.redis;
     const moved = await redis.eval(MOVE_SESSION, 3, keys.session(sessionId), keys.instanceSessions(from), keys.instanceSessions(to), from, to, sessionId);
     return moved === 1;
   }
 
+  /** Gives a session of this instance to `to`; false when it is not this instance's (any more). */
+  giveAway(sessionId: string, to: string): Promise<boolean> {
+    return this.moveSession(sessionId, this.redis.instanceId, to);
+  }
+
   dropSession(sessionId: string): void {
     if (!this.enabled) return;
-    const { redis, keys, instanceId } = this.cluster;
+    const { redis, keys, instanceId } = this.redis;
     this.quietly(
       'session removal',
       redis.eval(DROP_SESSION, 2, keys.session(sessionId), keys.instanceSessions(instanceId), instanceId, sessionId),
@@ -145,20 +153,20 @@ export class ClusterDirectory {
   }
 
   async instanceSessions(instanceId: string): Promise<string[]> {
-    return this.cluster.redis.smembers(this.cluster.keys.instanceSessions(instanceId));
+    return this.redis.redis.smembers(this.redis.keys.instanceSessions(instanceId));
   }
 
   putRequest(record: RequestRecord): void {
     if (!this.enabled) return;
-    this.quietly('request record', this.writeRequest(this.cluster.redis.multi(), record).exec());
+    this.quietly('request record', this.writeRequest(this.redis.redis.multi(), record).exec());
   }
 
   dropRequest(sessionId: string, requestId: string): void {
     if (!this.enabled) return;
-    const { keys, instanceId } = this.cluster;
+    const { keys, instanceId } = this.redis;
     this.quietly(
       'request removal',
-      this.cluster.redis
+      this.redis.redis
         .multi()
         .hdel(keys.instanceRequests(instanceId), requestField(sessionId, requestId))
         .eval(DROP_REQUEST_OWNER, 1, keys.sessionRequests(sessionId), requestId, instanceId)
@@ -169,15 +177,15 @@ export class ClusterDirectory {
   /** After Redis was away: what runs here replaces this instance's records (those that ended meanwhile go). */
   replaceRequests(records: RequestRecord[]): void {
     if (!this.enabled) return;
-    const { keys, instanceId } = this.cluster;
-    const write = this.cluster.redis.multi().del(keys.instanceRequests(instanceId));
+    const { keys, instanceId } = this.redis;
+    const write = this.redis.redis.multi().del(keys.instanceRequests(instanceId));
     for (const record of records) this.writeRequest(write, record);
     this.quietly('request records', write.exec());
   }
 
   /** A request this instance runs: in its own records (for the reaper) and in its session's owners (for stops). */
   private writeRequest(write: ChainableCommander, record: RequestRecord): ChainableCommander {
-    const { keys, instanceId } = this.cluster;
+    const { keys, instanceId } = this.redis;
     return write
       .hset(keys.instanceRequests(instanceId), requestField(record.session_id, record.request_id), JSON.stringify(record))
       .hset(keys.sessionRequests(record.session_id), record.request_id, instanceId);
@@ -186,12 +194,12 @@ export class ClusterDirectory {
   /** Request id → the instance that runs it, for a session's requests anywhere. */
   async sessionRequests(sessionId: string): Promise<Map<string, string>> {
     if (!this.enabled) return new Map();
-    return new Map(Object.entries(await this.cluster.redis.hgetall(this.cluster.keys.sessionRequests(sessionId))));
+    return new Map(Object.entries(await this.redis.redis.hgetall(this.redis.keys.sessionRequests(sessionId))));
   }
 
   /** The ids of a session's requests that an instance was running and that have not been reaped. */
   async runningOn(instanceId: string, sessionId: string): Promise<string[]> {
-    const { redis, keys } = this.cluster;
+    const { redis, keys } = this.redis;
     const owners = await redis.hgetall(keys.sessionRequests(sessionId));
     const ids = Object.keys(owners).filter((requestId) => owners[requestId] === instanceId);
     if (ids.length === 0) return [];
@@ -201,13 +209,13 @@ export class ClusterDirectory {
   }
 
   async instanceRequests(instanceId: string): Promise<RequestRecord[]> {
-    const all = await this.cluster.redis.hgetall(this.cluster.keys.instanceRequests(instanceId));
+    const all = await this.redis.redis.hgetall(this.redis.keys.instanceRequests(instanceId));
     return Object.values(all).map((json) => JSON.parse(json) as RequestRecord);
   }
 
   /** Instances that ran here and whose heartbeat has expired. */
   async deadInstances(): Promise<string[]> {
-    const { redis, keys, instanceId } = this.cluster;
+    const { redis, keys, instanceId } = this.redis;
     const others = (await redis.smembers(keys.instances)).filter((id) => id !== instanceId);
     if (others.length === 0) return [];
     const alive = await Promise.all(others.map((id) => redis.exists(keys.instance(id))));
@@ -216,18 +224,18 @@ export class ClusterDirectory {
 
   /** One instance reaps a dead one; the lock outlives a reaper that dies midway only briefly. */
   async claimReaping(instanceId: string): Promise<boolean> {
-    const { redis, keys } = this.cluster;
-    return (await redis.set(keys.reaping(instanceId), this.cluster.instanceId, 'PX', this.cluster.ttlMs * 4, 'NX')) === 'OK';
+    const { redis, keys } = this.redis;
+    return (await redis.set(keys.reaping(instanceId), this.redis.instanceId, 'PX', this.redis.ttlMs * 4, 'NX')) === 'OK';
   }
 
   async forgetInstance(instanceId: string): Promise<void> {
-    const { redis, keys } = this.cluster;
+    const { redis, keys } = this.redis;
     await redis.multi().del(keys.instanceRequests(instanceId), keys.instanceSessions(instanceId)).srem(keys.instances, instanceId).exec();
   }
 
   /** Leaves a dead instance's requests for whichever instance owns (or next takes) their session; how many were still to report. */
   async reportLost(deadId: string, sessionId: string, requests: LostRequest[], ttlMs: number): Promise<number> {
-    const { redis, keys } = this.cluster;
+    const { redis, keys } = this.redis;
     const args = requests.flatMap((request) => [requestField(sessionId, request.request_id), request.request_id, JSON.stringify(request)]);
     const reported = await redis.eval(
       REPORT_LOST,
@@ -244,7 +252,7 @@ export class ClusterDirectory {
 
   /** Sessions that have lost requests waiting to be ended. */
   async sessionsWithLost(): Promise<string[]> {
-    const { redis, keys } = this.cluster;
+    const { redis, keys } = this.redis;
     const pattern = keys.lostRequests('*');
     const found: string[] = [];
     let cursor = '0';
@@ -259,27 +267,27 @@ export class ClusterDirectory {
   /** Takes them, atomically: each is ended once, by one owner. */
   async takeLost(sessionId: string): Promise<LostRequest[]> {
     if (!this.enabled) return [];
-    const key = this.cluster.keys.lostRequests(sessionId);
-    const results = await this.cluster.redis.multi().hgetall(key).del(key).exec();
+    const key = this.redis.keys.lostRequests(sessionId);
+    const results = await this.redis.redis.multi().hgetall(key).del(key).exec();
     const all = (results?.[0]?.[1] ?? {}) as Record<string, string>;
     return Object.values(all).map((json) => JSON.parse(json) as LostRequest);
   }
 
   putTask(record: TaskRecord, ttlMs?: number): void {
     if (!this.enabled) return;
-    const key = this.cluster.keys.task(record.task_id);
+    const key = this.redis.keys.task(record.task_id);
     const json = JSON.stringify(record);
-    this.quietly('task record', ttlMs === undefined ? this.cluster.redis.set(key, json) : this.cluster.redis.set(key, json, 'PX', ttlMs));
+    this.quietly('task record', ttlMs === undefined ? this.redis.redis.set(key, json) : this.redis.redis.set(key, json, 'PX', ttlMs));
   }
 
   async task(taskId: string): Promise<TaskRecord | undefined> {
     if (!this.enabled) return undefined;
-    const json = await this.cluster.redis.get(this.cluster.keys.task(taskId));
+    const json = await this.redis.redis.get(this.redis.keys.task(taskId));
     return json ? (JSON.parse(json) as TaskRecord) : undefined;
   }
 
-  /** A failed write is logged, not thrown: it is redone when Redis comes back (see ClusterService.reconnected$). */
+  /** A failed write is logged, not thrown: it is redone when Redis comes back (see RedisService.reconnected$). */
   private quietly(what: string, write: Promise<unknown>): void {
-    write.catch((error: unknown) => this.logger.debug(`${what} not written: ${String(error)}`));
+    write.catch((error: unknown) => this.logger.debug({ what, err: String(error) }, 'directory write failed'));
   }
 }

@@ -1,21 +1,18 @@
 import { randomUUID } from 'node:crypto';
-import { Logger } from '@nestjs/common';
 import { deleteKeys, SHARED_REDIS_URL } from '../../test/support/redis-server.js';
+import { silentLogger } from '../../test/support/silent-logger.js';
 import { loadConfig } from '../config/config.schema.js';
 import { ClusterDirectory, type LostRequest, type RequestRecord } from './cluster-directory.service.js';
-import { ClusterService } from './cluster.service.js';
+import { RedisService } from '../redis/redis.service.js';
 
 /** The directory's atomic steps, on the machine's Redis: what makes a dead instance's requests end exactly once. */
 describe('ClusterDirectory on Redis', () => {
   let prefix: string;
-  let dead: ClusterService;
-  let reaper: ClusterService;
-
-  // Outside an app, Nest's Logger would print every instance's start to the test output.
-  beforeAll(() => Logger.overrideLogger(false));
+  let dead: RedisService;
+  let reaper: RedisService;
 
   const instance = async (id: string) => {
-    const cluster = new ClusterService(loadConfig({ REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, INSTANCE_ID: id }));
+    const cluster = new RedisService(loadConfig({ REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, INSTANCE_ID: id }), silentLogger());
     await cluster.onModuleInit();
     return cluster;
   };
@@ -29,7 +26,7 @@ describe('ClusterDirectory on Redis', () => {
   });
   const lost = (requestId: string): LostRequest => ({ request_id: requestId, text_frames: 3, voice_frames: 0, started_at: 1 });
   /** Writes are fire-and-forget; a read on the same connection comes after them. */
-  const written = (cluster: ClusterService) => cluster.redis.ping();
+  const written = (cluster: RedisService) => cluster.redis.ping();
 
   beforeEach(async () => {
     prefix = `agw-test:${randomUUID()}:`;
@@ -42,11 +39,11 @@ describe('ClusterDirectory on Redis', () => {
   });
 
   it('reports each lost request once, however often a reaper retries, and hands each over once', async () => {
-    const deadDirectory = new ClusterDirectory(dead);
+    const deadDirectory = new ClusterDirectory(dead, silentLogger());
     deadDirectory.putRequest(record('s1', 'r1'));
     deadDirectory.putRequest(record('s1', 'r2'));
     await written(dead);
-    const directory = new ClusterDirectory(reaper);
+    const directory = new ClusterDirectory(reaper, silentLogger());
 
     expect(await directory.runningOn('D', 's1')).toEqual(expect.arrayContaining(['r1', 'r2']));
     expect(await directory.reportLost('D', 's1', [lost('r1')], 60_000)).toBe(1);
@@ -63,13 +60,13 @@ describe('ClusterDirectory on Redis', () => {
   });
 
   it('does not take a request for running when only its owner entry outlived it', async () => {
-    const deadDirectory = new ClusterDirectory(dead);
+    const deadDirectory = new ClusterDirectory(dead, silentLogger());
     deadDirectory.putRequest(record('s1', 'r1'));
     deadDirectory.putRequest(record('s1', 'r2'));
     await written(dead);
     // r1 ended while Redis was away; the instance's records were written again, its owner entry stayed.
     deadDirectory.replaceRequests([record('s1', 'r2')]);
     await written(dead);
-    expect(await new ClusterDirectory(reaper).runningOn('D', 's1')).toEqual(['r2']);
+    expect(await new ClusterDirectory(reaper, silentLogger()).runningOn('D', 's1')).toEqual(['r2']);
   });
 });

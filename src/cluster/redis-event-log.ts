@@ -1,9 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { Observable } from 'rxjs';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import type { LoggedFrame } from '../gateway/event-log.js';
-import { ClusterService } from './cluster.service.js';
+import type { LoggedFrame } from '../session/event-log.js';
+import { SessionLogMirror } from '../session/session-log-mirror.js';
+import { RedisService } from '../redis/redis.service.js';
 
 type StreamEntry = [id: Buffer, fields: Buffer[]];
 
@@ -17,37 +19,42 @@ type StreamEntry = [id: Buffer, fields: Buffer[]];
  * frame.
  */
 @Injectable()
-export class RedisEventLog {
-  private readonly logger = new Logger(RedisEventLog.name);
-
+export class RedisEventLog extends SessionLogMirror {
   constructor(
-    private readonly cluster: ClusterService,
+    private readonly redis: RedisService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+    @InjectPinoLogger(RedisEventLog.name) private readonly logger: PinoLogger,
+  ) {
+    super();
+  }
 
-  append(sessionId: string, frame: LoggedFrame): void {
-    const key = this.cluster.keys.log(sessionId);
+  override get enabled(): boolean {
+    return this.redis.enabled;
+  }
+
+  override append(sessionId: string, frame: LoggedFrame): void {
+    const key = this.redis.keys.log(sessionId);
     const { maxFrames, maxAgeMs } = this.config.eventLog;
     const fields: (string | Buffer)[] = ['a', String(frame.at), 'd', typeof frame.data === 'string' ? frame.data : Buffer.from(frame.data)];
     if (typeof frame.data !== 'string') fields.push('b', '1');
-    this.cluster.redis
+    this.redis.redis
       .multi()
       .xadd(key, 'MAXLEN', '~', String(maxFrames), `0-${frame.seq}`, ...fields)
       .pexpire(key, maxAgeMs)
       .exec()
-      .catch((error: unknown) => this.logger.debug(`frame ${frame.seq} of ${sessionId} not logged: ${String(error)}`));
+      .catch((error: unknown) => this.logger.debug({ session_id: sessionId, seq: frame.seq, err: String(error) }, 'frame not logged in Redis'));
   }
 
   /** The latest frame number logged for the session (0 when none). */
   async lastSeq(sessionId: string): Promise<number> {
-    const [latest] = await this.cluster.redis.xrevrange(this.cluster.keys.log(sessionId), '+', '-', 'COUNT', 1);
+    const [latest] = await this.redis.redis.xrevrange(this.redis.keys.log(sessionId), '+', '-', 'COUNT', 1);
     return latest ? seqOf(latest[0]) : 0;
   }
 
   /** Frames after `after` up to `until` (inclusive, default all), in order; `gap` when some are no longer kept. */
   async since(sessionId: string, after: number, until?: number): Promise<{ frames: LoggedFrame[]; gap: boolean }> {
-    const entries = (await this.cluster.redis.xrangeBuffer(
-      this.cluster.keys.log(sessionId),
+    const entries = (await this.redis.redis.xrangeBuffer(
+      this.redis.keys.log(sessionId),
       `(0-${after}`,
       until === undefined ? '+' : `0-${until}`,
     )) as StreamEntry[];
@@ -66,8 +73,8 @@ export class RedisEventLog {
    */
   follow(sessionId: string, after: number): Observable<LoggedFrame> {
     return new Observable<LoggedFrame>((subscriber) => {
-      const connection = this.cluster.duplicate();
-      const key = this.cluster.keys.log(sessionId);
+      const connection = this.redis.duplicate();
+      const key = this.redis.keys.log(sessionId);
       let last = after;
       let closed = false;
       const read = async (): Promise<void> => {

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
 import { ConversationService } from './conversation.service.js';
-import { ClusterService } from '../cluster/cluster.service.js';
+import { RedisService } from '../redis/redis.service.js';
 import { ConversationStore, InMemoryConversationStore } from './conversation.store.js';
 import { HistoryController } from './history.controller.js';
 import { RedisConversationStore } from './redis-conversation.store.js';
@@ -12,8 +12,8 @@ import { RedisConversationStore } from './redis-conversation.store.js';
   providers: [
     {
       provide: ConversationStore,
-      inject: [ClusterService],
-      useFactory: (cluster: ClusterService) => (cluster.enabled ? new RedisConversationStore(cluster) : new InMemoryConversationStore()),
+      inject: [RedisService],
+      useFactory: (cluster: RedisService) => (cluster.enabled ? new RedisConversationStore(cluster) : new InMemoryConversationStore()),
     },
     ConversationService,
   ],

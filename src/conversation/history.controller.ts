@@ -1,7 +1,7 @@
 import { Controller, Delete, Get, Param, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, CurrentIdentity } from '../auth/api-key.guard.js';
 import type { Identity } from '../auth/api-key.service.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../common/gateway-error.js';
 import type { HistoryPayload, ResetAckPayload } from '@agent-gateway/protocol';
 import { ConversationService } from './conversation.service.js';
 import { toHistoryMessage } from './stored-message.js';

@@ -1,4 +1,4 @@
-import { ClusterService } from '../cluster/cluster.service.js';
+import { RedisService } from '../redis/redis.service.js';
 import { type Conversation, ConversationStore, type HistoryRetention } from './conversation.store.js';
 import { type HistoryWindow, trimToWindow } from './history-window.js';
 import type { StoredMessage } from './stored-message.js';
@@ -27,7 +27,7 @@ return n`;
  * other's messages); trimming to the window cuts at whole turns, as in memory.
  */
 export class RedisConversationStore extends ConversationStore {
-  constructor(private readonly cluster: ClusterService) {
+  constructor(private readonly cluster: RedisService) {
     super();
   }
 

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { Controller, Get, Inject, Param, Res } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../common/gateway-error.js';
 
 /** Built by `npm run build` (client/scripts/demo-bundle.mjs); the same path from src/ and from dist/. */
 const DEMO_DIR = new URL('../../client/dist/demo/', import.meta.url);

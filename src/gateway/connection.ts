@@ -1,12 +1,11 @@
 import type { WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
-import type { GatewayError } from '../errors/gateway-error.js';
+import type { GatewayError } from '../common/gateway-error.js';
 import { type Envelope, PROTOCOL_VERSION } from '@agent-gateway/protocol';
 import type { ErrorCode } from '@agent-gateway/protocol';
 import type { ServerMsgType, ServerPayloads } from '@agent-gateway/protocol';
 import { Heartbeat } from './heartbeat.js';
-import type { Sink } from './outbound-queue.js';
-import type { Session } from './session.js';
+import type { Session, Sink } from '../session/session.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Once its last frames have left, how long a failed connection may take to answer the close before it is cut. */

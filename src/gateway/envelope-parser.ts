@@ -1,9 +1,9 @@
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../common/gateway-error.js';
 import { EnvelopeSchema, isClientMsgType } from '@agent-gateway/protocol';
 import { PROTOCOL_VERSION } from '@agent-gateway/protocol';
 import { nestsDeeperThan } from '../common/json-depth.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
-import { zodIssues } from './zod-issues.js';
+import { zodIssues } from '../common/zod-issues.js';
 
 export type ParsedFrame = { event: string; data: InboundMessage } | { event: typeof INVALID_EVENT; data: InvalidMessage };
 

@@ -4,12 +4,12 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import { lastValueFrom, type Observable } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
-import { GatewayError } from '../errors/gateway-error.js';
-import { ShutdownService } from '../lifecycle/shutdown.service.js';
+import { GatewayError } from '../common/gateway-error.js';
 import { ERROR_CODES } from '@agent-gateway/protocol';
 import { parseEnvelope } from './envelope-parser.js';
 import { InboundScheduler } from './inbound-scheduler.js';
-import { SessionService } from './session.service.js';
+import { RequestRegistry } from '../requests/request-registry.service.js';
+import { ConnectionRegistry } from './connection-registry.service.js';
 
 /** The longest a turn of the event loop spends handling messages before sockets are read again. */
 const HANDLING_SLICE_MS = 4;
@@ -42,7 +42,7 @@ export class EnvelopeWsAdapter extends WsAdapter {
       // upgrade is refused with a 503, which a load balancer may pass on to another instance.
       verifyClient: (_info: unknown, accept: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void) => {
         const { message, retryAfterSeconds } = ERROR_CODES.NOT_READY;
-        if (this.app.get(ShutdownService).draining) accept(false, 503, message, { 'Retry-After': String(retryAfterSeconds) });
+        if (!this.app.get(RequestRegistry).accepting) accept(false, 503, message, { 'Retry-After': String(retryAfterSeconds) });
         else accept(true);
       },
     });
@@ -65,7 +65,7 @@ export class EnvelopeWsAdapter extends WsAdapter {
     handlers: MessageMappingProperties[],
     transform: (data: unknown) => Observable<unknown>,
   ): void {
-    const sessions = this.app.get(SessionService);
+    const connections = this.app.get(ConnectionRegistry);
     const { maxQueuedBytes } = this.config.ws;
     client.on('message', (data: RawData, isBinary: boolean) => {
       const receivedAt = performance.now();
@@ -75,7 +75,7 @@ export class EnvelopeWsAdapter extends WsAdapter {
         async () => {
           if (client.isPaused && this.scheduler.waiting(client) < maxQueuedBytes / 2) client.resume();
           // A socket the gateway refused or has let go: nobody to answer.
-          const connection = sessions.connectionOf(client);
+          const connection = connections.of(client);
           if (!connection) return;
           const { event, data: message } = parseEnvelope(isBinary ? data : data.toString(), this.config.json.maxDepth, receivedAt);
           const bucket = event === 'INTERRUPT' ? connection.interruptRate : connection.rate;

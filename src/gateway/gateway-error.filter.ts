@@ -1,8 +1,8 @@
 import { type ArgumentsHost, Catch, Injectable, type WsExceptionFilter } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { WebSocket } from 'ws';
-import { toGatewayError } from '../errors/gateway-error.js';
-import { SessionService } from './session.service.js';
+import { toGatewayError } from '../common/gateway-error.js';
+import { ConnectionRegistry } from './connection-registry.service.js';
 
 /**
  * Turns anything a handler, guard or pipe throws into an ERROR envelope for
@@ -15,13 +15,13 @@ import { SessionService } from './session.service.js';
 @Injectable()
 export class GatewayErrorFilter implements WsExceptionFilter {
   constructor(
-    private readonly sessions: SessionService,
+    private readonly connections: ConnectionRegistry,
     @InjectPinoLogger(GatewayErrorFilter.name) private readonly logger: PinoLogger,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const socket = host.switchToWs().getClient<WebSocket>();
-    const connection = this.sessions.connectionOf(socket);
+    const connection = this.connections.of(socket);
     const error = toGatewayError(exception);
     if (!connection) {
       // A socket the gateway refused or has let go, still delivering what its peer sent: there is no one to answer.

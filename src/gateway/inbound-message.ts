@@ -1,5 +1,5 @@
 import type { Envelope } from '@agent-gateway/protocol';
-import type { GatewayError } from '../errors/gateway-error.js';
+import type { GatewayError } from '../common/gateway-error.js';
 
 /** What the adapter hands to a handler: the envelope and when it arrived. */
 export interface InboundMessage {

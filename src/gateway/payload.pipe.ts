@@ -1,9 +1,9 @@
 import { type PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../common/gateway-error.js';
 import { CLIENT_PAYLOAD_SCHEMAS, type ClientMsgType, HandshakePayload, type ParsedClientPayloads } from '@agent-gateway/protocol';
 import type { InboundMessage } from './inbound-message.js';
-import { zodIssues } from './zod-issues.js';
+import { zodIssues } from '../common/zod-issues.js';
 
 type Schemas = typeof CLIENT_PAYLOAD_SCHEMAS & { HANDSHAKE: typeof HandshakePayload };
 const SCHEMAS: Schemas = { ...CLIENT_PAYLOAD_SCHEMAS, HANDSHAKE: HandshakePayload };

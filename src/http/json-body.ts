@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/config.schema.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../common/gateway-error.js';
 import { nestsDeeperThan } from '../common/json-depth.js';
 
 /**

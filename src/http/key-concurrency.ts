@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../common/gateway-error.js';
 
 /**
  * What an API key runs at once over HTTP — chat completions in flight and

@@ -1,4 +1,4 @@
-import type { GatewayError } from '../errors/gateway-error.js';
+import type { GatewayError } from '../common/gateway-error.js';
 
 /** OpenAI's error `type` for a status, so SDK clients classify our errors as they do OpenAI's. */
 export function openAiErrorType(status: number): string {

@@ -1,7 +1,7 @@
 import { Controller, Get } from '@nestjs/common';
 import { HealthCheck, HealthCheckService, HealthIndicatorService, type HealthCheckResult } from '@nestjs/terminus';
-import { ClusterService } from '../cluster/cluster.service.js';
-import { GatewayError } from '../errors/gateway-error.js';
+import { RedisService } from '../redis/redis.service.js';
+import { GatewayError } from '../common/gateway-error.js';
 import { ShutdownService } from './shutdown.service.js';
 
 /** Readiness must answer quickly even when Redis does not. */
@@ -14,7 +14,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly shutdown: ShutdownService,
-    private readonly cluster: ClusterService,
+    private readonly cluster: RedisService,
   ) {}
 
   /** The process is alive and its event loop answers. */

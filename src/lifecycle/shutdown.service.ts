@@ -1,12 +1,13 @@
-import type { Server } from 'node:http';
-import { Inject, Injectable, Logger, type OnModuleDestroy } from '@nestjs/common';
-import { HttpAdapterHost } from '@nestjs/core';
+import { ERROR_CODES } from '@agent-gateway/protocol';
+import { Inject, Injectable, type OnModuleDestroy } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { ConversationService } from '../conversation/conversation.service.js';
-import { SessionService } from '../gateway/session.service.js';
-import { ERROR_CODES } from '@agent-gateway/protocol';
-import { RequestRegistry } from '../request-registry/request-registry.service.js';
+import { ConnectionRegistry } from '../gateway/connection-registry.service.js';
+import { RequestRegistry } from '../requests/request-registry.service.js';
+import { SessionRegistry } from '../session/session-registry.service.js';
+import { cancellation, StopService } from '../stops/stop.service.js';
 
 /** How long clients are told to wait before they reconnect (elsewhere, behind a load balancer). */
 const RETRY_AFTER_MS = ERROR_CODES.NOT_READY.retryAfterSeconds * 1000;
@@ -19,21 +20,22 @@ const CLOSE_HANDSHAKE_MS = 1_000;
  * new sockets and requests (NOT_READY) while still listening, tell every
  * session (SERVER_SHUTDOWN, logged, so a RESUME elsewhere sees it too),
  * cancel what is not durable, give durable requests until the deadline to
- * finish, cancel the rest, close the WebSockets with 1001, then stop
- * listening and close every HTTP connection left, idle, half-sent or
+ * finish, cancel the rest, close the WebSockets with 1001. Then main.ts
+ * stops listening and closes every HTTP connection left, idle, half-sent or
  * streaming (a long poll, an SSE stream): nothing can hold the exit up.
  */
 @Injectable()
 export class ShutdownService implements OnModuleDestroy {
-  private readonly logger = new Logger(ShutdownService.name);
   private drainingSince?: number;
 
   constructor(
-    private readonly adapterHost: HttpAdapterHost,
-    private readonly sessions: SessionService,
+    private readonly sessions: SessionRegistry,
+    private readonly connections: ConnectionRegistry,
     private readonly registry: RequestRegistry,
+    private readonly stops: StopService,
     private readonly conversations: ConversationService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectPinoLogger(ShutdownService.name) private readonly logger: PinoLogger,
   ) {}
 
   get draining(): boolean {
@@ -42,9 +44,7 @@ export class ShutdownService implements OnModuleDestroy {
 
   /** An app closed without drain() still stops its requests as cancelled, not as failed upstream calls. */
   onModuleDestroy(): void {
-    for (const request of this.registry.list()) {
-      request.cancel({ reason: 'SERVER_SHUTDOWN', source: 'shutdown', receivedAt: performance.now() });
-    }
+    this.stops.everything(cancellation('SERVER_SHUTDOWN', 'shutdown'));
   }
 
   async drain(signal?: string): Promise<void> {
@@ -57,24 +57,18 @@ export class ShutdownService implements OnModuleDestroy {
     for (const session of this.sessions.all().filter((session) => !session.forwarded)) {
       session.send('SERVER_SHUTDOWN', { reason, retry_after_ms: RETRY_AFTER_MS, deadline: Date.now() + deadlineMs }, { lane: 'control' });
     }
-    const now = () => ({ reason: 'SERVER_SHUTDOWN', source: 'shutdown' as const, receivedAt: performance.now() });
-    const cancelled = this.registry.list().filter((request) => !request.durable && request.cancel(now()));
+    const cancelled = this.stops.everything(cancellation('SERVER_SHUTDOWN', 'shutdown'), (request) => !request.durable);
     const durable = this.registry.size;
-    this.logger.warn({ msg: 'shutting down', signal, cancelled: cancelled.length, durable, deadline_ms: deadlineMs });
+    this.logger.warn({ signal, cancelled: cancelled.length, durable, deadline_ms: deadlineMs }, 'shutting down');
     await this.registry.drained(deadlineMs);
-    const late = this.registry.list().filter((request) => request.cancel(now()));
-    this.logger.warn({
-      msg: 'requests drained',
-      finished: durable - late.length,
-      cancelled_at_deadline: late.length,
-      took_ms: Math.round(performance.now() - this.drainingSince),
-    });
+    const late = this.stops.everything(cancellation('SERVER_SHUTDOWN', 'shutdown'));
+    this.logger.warn(
+      { finished: durable - late.length, cancelled_at_deadline: late.length, took_ms: Math.round(performance.now() - this.drainingSince) },
+      'requests drained',
+    );
     // Let the last frames (end frames of what was just cancelled, sent once their turns are stored) leave before the sockets close.
     await this.conversations.settled();
     await new Promise((resolve) => setImmediate(resolve));
-    await this.sessions.closeAllConnections(1001, 'SERVER_SHUTDOWN', CLOSE_HANDSHAKE_MS);
-    const server = this.adapterHost.httpAdapter?.getHttpServer() as Server | undefined;
-    server?.close();
-    server?.closeAllConnections();
+    await this.connections.closeAll(1001, 'SERVER_SHUTDOWN', CLOSE_HANDSHAKE_MS);
   }
 }

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
+import type { Transport } from '../common/transport.js';
 
-export type Transport = 'ws' | 'http';
 export type RequestOutcome = 'finished' | 'interrupted' | 'failed' | 'client_closed';
 
 /** Interrupt reasons come from clients: past this many distinct ones, they are counted as "other". */

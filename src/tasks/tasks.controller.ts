@@ -4,12 +4,13 @@ import { ApiKeyGuard, CurrentIdentity } from '../auth/api-key.guard.js';
 import type { Identity } from '../auth/api-key.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { GatewayError } from '../errors/gateway-error.js';
-import type { LoggedFrame } from '../gateway/event-log.js';
-import { zodIssues } from '../gateway/zod-issues.js';
+import { GatewayError } from '../common/gateway-error.js';
+import { zodIssues } from '../common/zod-issues.js';
 import { readJsonBody } from '../http/json-body.js';
 import { TaskBody } from './task-body.js';
-import { type TaskRecord, TaskService } from './task.service.js';
+import type { TaskRecord } from '../cluster/cluster-directory.service.js';
+import { TaskEvents } from './task-events.js';
+import { TaskService } from './task.service.js';
 
 const DEFAULT_POLL_MS = 25_000;
 const MAX_POLL_MS = 60_000;
@@ -32,6 +33,7 @@ export interface TaskView {
 export class TasksController {
   constructor(
     private readonly tasks: TaskService,
+    private readonly taskEvents: TaskEvents,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -60,7 +62,7 @@ export class TasksController {
   ): Promise<void> {
     const task = await this.tasks.get(id, identity);
     const wait = Math.min(MAX_POLL_MS, Math.max(0, numberOr(timeoutMs, DEFAULT_POLL_MS)));
-    const frames = await this.tasks.poll(task, numberOr(after, 0), wait);
+    const frames = await this.taskEvents.poll(task, numberOr(after, 0), wait);
     // The logged frames are JSON already: joined, not parsed and written again.
     const last = frames.at(-1)?.seq ?? numberOr(after, 0);
     res
@@ -79,35 +81,14 @@ export class TasksController {
   ): Promise<void> {
     const task = await this.tasks.get(id, identity);
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive' });
-    const end = async (): Promise<void> => {
-      const { record } = await this.tasks.read(task);
-      res.end(`event: end\ndata: ${JSON.stringify({ state: record.state, end: record.end })}\n\n`);
-    };
-    let sent = numberOr(lastEventId ?? after, 0);
-    let done = false;
-    const write = (frame: LoggedFrame): void => {
-      if (done || frame.seq <= sent) return;
-      sent = frame.seq;
-      res.write(`id: ${frame.seq}\ndata: ${frame.data as string}\n\n`);
-      if (!this.tasks.isEndFrame(task, frame)) return;
-      done = true;
-      subscription.unsubscribe();
-      void end();
-    };
-    // Live frames are listened to before the backlog is read, so none falls in between; `seq` drops the doubles.
-    let backlog: LoggedFrame[] | undefined = [];
-    const subscription = this.tasks.live(task, sent).subscribe((frame) => (backlog ? backlog.push(frame) : write(frame)));
+    const subscription = this.taskEvents.stream(task, numberOr(lastEventId ?? after, 0)).subscribe({
+      next: (frame) => res.write(`id: ${frame.seq}\ndata: ${frame.data as string}\n\n`),
+      complete: () =>
+        void this.taskEvents.read(task).then(({ record }) => res.end(`event: end\ndata: ${JSON.stringify({ state: record.state, end: record.end })}\n\n`)),
+      error: () => res.destroy(),
+    });
     // The stream's reader leaving stops nothing but the stream.
     res.once('close', () => subscription.unsubscribe());
-    for (const frame of await this.tasks.framesAfter(task, sent)) write(frame);
-    const arrived = backlog;
-    backlog = undefined;
-    for (const frame of arrived) write(frame);
-    if (!done && task.state !== 'running') {
-      done = true;
-      subscription.unsubscribe();
-      await end();
-    }
   }
 
   @Post(':id/stop')
@@ -118,7 +99,7 @@ export class TasksController {
   }
 
   private async view(task: TaskRecord): Promise<TaskView> {
-    const { record, text, lastSeq } = await this.tasks.read(task);
+    const { record, text, lastSeq } = await this.taskEvents.read(task);
     return {
       task_id: record.task_id,
       session_id: record.session_id,

@@ -2,10 +2,10 @@ import { Inject, Injectable } from '@nestjs/common';
 import { concat, defer, map, merge, type Observable, of, timeout } from 'rxjs';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import type { Turn, ToolExecutor } from '../conversation/turn.js';
 import type { ToolCall, ToolDefinition } from '@agent-gateway/protocol';
 import type { ToolStatusPayload } from '@agent-gateway/protocol';
 import type { ClientToolChannel } from './client-tool-channel.js';
+import type { ToolCallLog, ToolExecutor } from './tool-call-log.js';
 import { executeServerTool } from './server-tool-execution.js';
 import type { ToolOutcome } from './tool-outcome.js';
 import { ToolRegistry } from './tool-registry.service.js';
@@ -14,7 +14,7 @@ import { ToolRegistry } from './tool-registry.service.js';
  * Runs the tool calls of one model call, in parallel, each as a cold
  * Observable: server tools get an AbortSignal that fires on unsubscribe,
  * client tools are asked with FUNCTION_CALL. Every outcome is recorded in the
- * turn; the stream says how each call is going, for TOOL_STATUS.
+ * turn's log; the stream says how each call is going, for TOOL_STATUS.
  */
 @Injectable()
 export class ToolRunner {
@@ -32,11 +32,11 @@ export class ToolRunner {
     return clients.clientTools.has(name) && !this.registry.has(name) ? 'client' : 'server';
   }
 
-  run(calls: ToolCall[], turn: Turn, clients: ClientToolChannel): Observable<ToolStatusPayload> {
+  run(calls: ToolCall[], turn: ToolCallLog, clients: ClientToolChannel): Observable<ToolStatusPayload> {
     return merge(...calls.map((call) => this.runOne(call, turn, clients)));
   }
 
-  private runOne(call: ToolCall, turn: Turn, clients: ClientToolChannel): Observable<ToolStatusPayload> {
+  private runOne(call: ToolCall, turn: ToolCallLog, clients: ClientToolChannel): Observable<ToolStatusPayload> {
     const executor = this.executorOf(call.function.name, clients);
     const status = (state: ToolStatusPayload['state'], outcome?: ToolOutcome): ToolStatusPayload => ({
       request_id: turn.requestId,

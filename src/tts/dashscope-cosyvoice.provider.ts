@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { Observable, type Subscription } from 'rxjs';
 import WebSocket, { type RawData } from 'ws';
-import { scrubSecrets } from '../errors/scrub-secrets.js';
+import { scrubSecrets } from '../common/scrub-secrets.js';
 import { failOnSilence } from './fail-on-silence.js';
 import type { FlowControl, SynthesisRequest, TtsDescriptor } from './tts-provider.js';
 import { TtsError, TtsProvider } from './tts-provider.js';

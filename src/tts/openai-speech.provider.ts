@@ -1,8 +1,8 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import { Agent, type Dispatcher, request } from 'undici';
-import { scrubSecrets } from '../errors/scrub-secrets.js';
-import { describeError, undiciErrorKind } from '../http-client/undici-error-kind.js';
+import { scrubSecrets } from '../common/scrub-secrets.js';
+import { describeError, undiciErrorKind } from '../common/undici-error-kind.js';
 import { failOnSilence } from './fail-on-silence.js';
 import type { FlowControl, SynthesisRequest, TtsDescriptor } from './tts-provider.js';
 import { TtsError, TtsProvider } from './tts-provider.js';

@@ -1,4 +1,4 @@
-import { languageOf } from '../text/language-of.js';
+import { languageOf } from '../common/language-of.js';
 
 /** Where the client's playback of a request's audio has got to. */
 export interface PlayedPosition {

@@ -1,5 +1,5 @@
 import { from, lastValueFrom, toArray } from 'rxjs';
-import { languageOf } from '../text/language-of.js';
+import { languageOf } from '../common/language-of.js';
 import { rechunk, segmentSentences } from './speech-operators.js';
 
 describe('segmentSentences', () => {

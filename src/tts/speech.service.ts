@@ -1,7 +1,7 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import { endWith, identity, map, type Observable } from 'rxjs';
 import type { AppConfig } from '../config/config.schema.js';
-import { languageOf } from '../text/language-of.js';
+import { languageOf } from '../common/language-of.js';
 import { concatMapEager } from './concat-map-eager.js';
 import { rechunk, segmentSentences } from './speech-operators.js';
 import type { AudioFormat, FlowControl, TtsProvider } from './tts-provider.js';

@@ -1,5 +1,5 @@
 import type { Observable } from 'rxjs';
-import { GatewayError } from '../errors/gateway-error.js';
+import { GatewayError } from '../common/gateway-error.js';
 import type { AudioFormatPayload } from '@agent-gateway/protocol';
 
 /** How the audio bytes of a provider are encoded, exactly as announced to clients. */

@@ -1,0 +1,92 @@
+import type { EndPayload, ParsedClientPayloads } from '@agent-gateway/protocol';
+import { Inject, Injectable } from '@nestjs/common';
+import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
+import { finalize, takeUntil } from 'rxjs';
+import { GatewayError } from '../common/gateway-error.js';
+import { since } from '../common/since.js';
+import type { Transport } from '../common/transport.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { AppConfig } from '../config/config.schema.js';
+import { RequestRegistry } from '../requests/request-registry.service.js';
+import type { Session } from '../session/session.js';
+import { forwardReplyEvent } from './reply-forwarder.js';
+import { ReplyFrames } from './reply-frames.js';
+import { ReplyStream } from './reply-stream.service.js';
+import type { RequestContext } from './request-context.js';
+import { RequestEndings } from './request-endings.service.js';
+import { SpokenReplies } from './spoken-replies.js';
+import { Turn } from './turn.js';
+
+export interface RunOptions {
+  /** A WebSocket REQUEST, or a REST task. */
+  transport: Exclude<Transport, 'http'>;
+  /** Hears the end frame (REST tasks keep their state from it). */
+  onEnd?: (end: EndPayload) => void;
+}
+
+/**
+ * Runs a session's requests. Each is one pipeline — the model calls and tool
+ * executions of the turn, shared with speech synthesis (ReplyStream) — piped
+ * through `takeUntil(request.cancelled$)` and subscribed once. A stop
+ * completes the request's cancel subject: the pipeline unsubscribes, which
+ * aborts the upstream HTTP call, the running tools and the speech synthesis,
+ * and the turn goes into the history as far as the user got it
+ * (RequestEndings).
+ */
+@Injectable()
+export class RequestRunner {
+  constructor(
+    private readonly registry: RequestRegistry,
+    private readonly stream: ReplyStream,
+    private readonly endings: RequestEndings,
+    private readonly spoken: SpokenReplies,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @InjectPinoLogger(RequestRunner.name) private readonly logger: PinoLogger,
+  ) {}
+
+  /** Starts a REQUEST in a session; throws its refusal (too long, duplicate, too many, draining). */
+  start(session: Session, payload: ParsedClientPayloads['REQUEST'], options: RunOptions): void {
+    const { request_id: requestId, content } = payload;
+    const { maxRequestTextChars, maxConcurrentRequestsPerSession } = this.config.limits;
+    if (content.text.length > maxRequestTextChars) {
+      throw new GatewayError('INVALID_MESSAGE', { requestId, message: `content.text is longer than ${maxRequestTextChars} characters` });
+    }
+    // Still running on the instance the session moved here from.
+    if (session.remote.find(requestId)) throw new GatewayError('DUPLICATE_REQUEST', { requestId });
+    const request = this.registry.register(
+      requestId,
+      { sessionId: session.id, userId: session.userId, transport: options.transport },
+      maxConcurrentRequestsPerSession,
+      payload.durable ?? session.prefs.durable,
+    );
+    const speak = this.stream.speaks(payload.require_tts ?? session.prefs.requireTts);
+    const log = this.logger.logger.child({ session_id: session.id, request_id: requestId });
+    log.info({ chars: content.text.length, speak }, 'request started');
+    const speech = speak ? { ledger: session.speech.open(requestId), format: this.stream.audioFormat!, transport: session.prefs.audioTransport } : undefined;
+    const frames = new ReplyFrames(request, speech);
+    if (speak) this.spoken.add(request, frames);
+    const context: RequestContext = { session, request, turn: new Turn(requestId, content.text), frames, log, onEnd: options.onEnd };
+
+    this.stream
+      .of(context, {
+        speak,
+        onUpstreamClosed: () => this.endings.upstreamClosed(request, log),
+        onSpeechTornDown: () => {
+          if (request.cancellation) log.info({ latency_ms: since(request.cancellation.receivedAt) }, 'speech torn down');
+        },
+      })
+      .pipe(
+        takeUntil(request.cancelled$),
+        finalize(() => this.registry.release(request)),
+      )
+      .subscribe({
+        next: (event) => forwardReplyEvent(event, context),
+        error: (error: unknown) => this.endings.failed(error, context),
+        complete: () => {
+          const { cancellation } = request;
+          if (cancellation) this.endings.interrupted(cancellation, context);
+          else this.endings.finished(context);
+        },
+      });
+  }
+}
