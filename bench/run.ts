@@ -106,6 +106,8 @@ async function main(): Promise<void> {
         ...tts,
         LOG_LEVEL: 'info',
         HOST: '127.0.0.1',
+        // Every bench client uses one key.
+        MAX_SESSIONS_PER_KEY: '1000000',
         RATE_LIMIT_MESSAGES_PER_SECOND: '10000',
         RATE_LIMIT_INTERRUPTS_PER_SECOND: '10000',
         TTS_PROVIDER: 'openai',
@@ -236,7 +238,7 @@ async function measureClusters(upstream: FakeUpstream, llm: Record<string, strin
       name: `${kind}-${'ab'[index]!}`,
       port: CLUSTER_PORTS[kind][index],
       nodeArgs: kind === 'floor' ? ['--import', 'tsx', 'bench/floor-gateway.ts'] : ['dist/main.js'],
-      env: { ...llm, REDIS_URL: redisUrl, TTS_PROVIDER: 'none', ...extra },
+      env: { ...llm, REDIS_URL: redisUrl, TTS_PROVIDER: 'none', MAX_SESSIONS_PER_KEY: '1000000', ...extra },
     });
   const floorPrefix = { REDIS_KEY_PREFIX: `agw-bench-floor:${randomUUID()}:` };
   const floors = await Promise.all([start('floor', 0, floorPrefix), start('floor', 1, floorPrefix)]);

@@ -1,8 +1,11 @@
+import { once } from 'node:events';
 import { runInNewContext } from 'node:vm';
 import { setFlagsFromString } from 'node:v8';
 import { DEFAULT_UPSTREAM_KEY, FakeUpstream } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
+import WebSocket from 'ws';
 import { sleep, TestClient } from './support/test-client.js';
+import { own } from './support/test-resources.js';
 
 const KEY = 'test-key';
 const auth = { auth_type: 'API_KEY', api_key: KEY };
@@ -156,4 +159,142 @@ describe('hostile clients', () => {
     other.send('RESUME', { session_id: sessionId, last_seq: 1000, auth });
     expect((await other.waitFor('ERROR')).payload).toMatchObject({ code: 'LAST_SEQ_AHEAD' });
   });
+
+  it('drops a client that floods frames past its rate limit, keyless or not, and its backlog never grows', async () => {
+    await start({ RATE_LIMIT_BURST: '40', RATE_LIMIT_MESSAGES_PER_SECOND: '20' });
+    upstream.behavior = { kind: 'stream', tokens: 1_000_000, intervalMs: 10 };
+    const healthy = await registered();
+    healthy.request('story');
+    await healthy.textFrames('story', 3);
+    const before = await liveHeap();
+    for (const register of [true, false]) {
+      const flooder = register ? await registered() : await connect();
+      flooder.socket.pause(); // reads nothing of what it is sent
+      for (let i = 0; i < 100_000; i++) flooder.sendRaw('');
+      flooder.socket.resume();
+      const closed = await flooder.closed;
+      expect(closed.code).toBe(1008);
+      expect(closed.reason).toBe(register ? 'RATE_LIMITED' : 'INVALID_JSON');
+    }
+    expect((await liveHeap()) - before).toBeLessThan(16 * 1024 * 1024);
+    const streamed = healthy.textsOf('story').length;
+    await healthy.textFrames('story', streamed + 5);
+  }, 60_000);
+
+  it('answers pings within the rate limit only, pongs only a client that reads, and ignores pongs nobody asked for', async () => {
+    await start({ RATE_LIMIT_BURST: '40', RATE_LIMIT_MESSAGES_PER_SECOND: '20', WS_PING_INTERVAL_MS: '200', WS_PONG_TIMEOUT_MS: '200' });
+    const before = await liveHeap();
+    const pinger = await registered();
+    pinger.socket.pause();
+    for (let i = 0; i < 50_000; i++) pinger.socket.ping();
+    pinger.socket.resume();
+    expect(await pinger.closed).toEqual({ code: 1008, reason: 'RATE_LIMITED' });
+    expect((await liveHeap()) - before).toBeLessThan(16 * 1024 * 1024);
+    // A client that answers no ping but sends pongs of its own is still found dead.
+    const mute = new WebSocket(gateway.wsUrl, { autoPong: false });
+    own(() => mute.terminate());
+    await once(mute, 'open');
+    const closed = once(mute, 'close');
+    mute.send(JSON.stringify({ version: '1.0', msg_type: 'REGISTER', payload: { auth } }));
+    const unasked = setInterval(() => mute.pong(), 50);
+    try {
+      const [code] = (await closed) as [number];
+      // Cut, not closed: the gateway terminates a peer that misses its pong.
+      expect(code).toBe(1006);
+    } finally {
+      clearInterval(unasked);
+    }
+  }, 30_000);
+
+  it('handles nothing a connection sent behind a refused first message: no session comes of it', async () => {
+    await start({ MAX_SESSIONS: '1' });
+    const c = await connect();
+    // One write: a message before REGISTER, then a valid REGISTER.
+    c.sendRaw(`${JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', payload: {} })}`);
+    c.send('REGISTER', { auth, platform: 'behind' });
+    expect(await c.closed).toEqual({ code: 1008, reason: 'NOT_REGISTERED' });
+    expect(c.frames('REGISTER_ACK')).toHaveLength(0);
+    // The one session slot is free: the REGISTER behind the refusal made none.
+    const next = await registered();
+    expect(next.sessionId).toBeDefined();
+    const guesser = await connect();
+    guesser.send('REGISTER', { auth: { auth_type: 'API_KEY', api_key: 'guess-1' } });
+    guesser.send('REGISTER', { auth });
+    expect(await guesser.closed).toEqual({ code: 1008, reason: 'AUTH_FAILED' });
+    expect(guesser.frames('ERROR')).toHaveLength(1);
+  });
+
+  it('lets no key hold more than MAX_SESSIONS_PER_KEY sessions, so another key always gets in', async () => {
+    await start({ GATEWAY_API_KEYS: `${KEY},other-key`, MAX_SESSIONS: '10', MAX_SESSIONS_PER_KEY: '3' });
+    for (let i = 0; i < 3; i++) (await registered()).close();
+    const fourth = await connect();
+    fourth.send('REGISTER', { auth });
+    expect(await fourth.closed).toEqual({ code: 1013, reason: 'SESSION_LIMITED' });
+    const task = await http('/v1/tasks', JSON.stringify({ content: { text: 'go' } }));
+    expect(task.status).toBe(429);
+    expect(((await task.json()) as { error: { code: string } }).error.code).toBe('SESSION_LIMITED');
+    const other = await connect();
+    expect((await other.register({ auth: { auth_type: 'API_KEY', api_key: 'other-key' } })).session_id).toBeDefined();
+  });
+
+  it('ends the session a task was given RESUME_GRACE_MS after the task, not an hour later', async () => {
+    await start({ MAX_SESSIONS: '1', RESUME_GRACE_MS: '300' });
+    upstream.behavior = { kind: 'stream', tokens: 3, intervalMs: 1 };
+    const first = (await (await http('/v1/tasks', JSON.stringify({ content: { text: 'one' } }))).json()) as { task_id: string };
+    for (let state = 'running'; state === 'running'; await sleep(50)) {
+      state = ((await (await fetch(`${gateway.httpUrl}/v1/tasks/${first.task_id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { state: string }).state;
+    }
+    await sleep(600);
+    // Its session gone, its slot is free; the task itself stays readable.
+    expect((await http('/v1/tasks', JSON.stringify({ content: { text: 'two' } }))).status).toBe(202);
+    expect((await fetch(`${gateway.httpUrl}/v1/tasks/${first.task_id}`, { headers: { authorization: `Bearer ${KEY}` } })).status).toBe(200);
+  });
+});
+
+describe('hostile clients: wide JSON bodies', () => {
+  let upstream: FakeUpstream;
+  let gateway: RunningGateway;
+
+  afterEach(async () => {
+    await gateway.close();
+    await upstream.stop();
+  });
+
+  it('refuses bodies of too many values with JSON_TOO_LARGE while every session goes on between their slices', async () => {
+    upstream = new FakeUpstream();
+    gateway = await startGateway({ LLM_BASE_URL: await upstream.start(), LLM_API_KEY: DEFAULT_UPSTREAM_KEY, GATEWAY_API_KEYS: KEY });
+    const healthy = await TestClient.connect(gateway.wsUrl);
+    own(() => healthy.close());
+    await healthy.register({ auth });
+    // 7.5 MB of a million tiny objects: JSON.parse() alone spends about half a second on each.
+    const wide = `{"model":"m","messages":[{"role":"user","content":"hi"}],"metadata":[${Array(1_000_000).fill('{"a":1}').join(',')}]}`;
+    let attacking = true;
+    let longestRoundTrip = 0;
+    const heartbeats = (async () => {
+      while (attacking) {
+        const sent = performance.now();
+        const from = healthy.received.length;
+        healthy.send('HEARTBEAT', {});
+        await healthy.waitFor('HEARTBEAT', () => true, { from, timeoutMs: 30_000 });
+        longestRoundTrip = Math.max(longestRoundTrip, performance.now() - sent);
+        await sleep(5);
+      }
+    })();
+    const answers = await Promise.all(
+      Array.from({ length: 8 }, async () => {
+        const response = await fetch(`${gateway.httpUrl}/v1/chat/completions`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+          body: wide,
+        });
+        return [response.status, ((await response.json()) as { error: { code: string } }).error.code];
+      }),
+    );
+    attacking = false;
+    await heartbeats;
+    expect(answers).toEqual(Array(8).fill([400, 'JSON_TOO_LARGE']));
+    expect(upstream.calls).toHaveLength(0);
+    // Parsed in one piece each, the eight held every socket for seconds.
+    expect(longestRoundTrip).toBeLessThan(1000);
+  }, 60_000);
 });

@@ -16,6 +16,7 @@ export interface ErrorDefinition {
 export const ERROR_CODES = {
   INVALID_JSON: { status: 400, message: 'Message is not valid JSON' },
   JSON_TOO_DEEP: { status: 400, message: 'The JSON is nested too deeply' },
+  JSON_TOO_LARGE: { status: 400, message: 'The JSON has too many values' },
   PAYLOAD_TOO_LARGE: { status: 413, message: 'The body is too large' },
   INVALID_MESSAGE: { status: 400, message: 'Message does not match the protocol' },
   UNSUPPORTED_VERSION: { status: 400, message: 'Unsupported protocol version' },
@@ -39,6 +40,7 @@ export const ERROR_CODES = {
   REQUEST_CANCELLED: { status: 503, message: 'The request was stopped before it finished (a stop of the request, its user or the gateway)' },
   REGISTER_TIMEOUT: { status: 408, message: 'No REGISTER in time', closeCode: 1008 },
   SERVER_BUSY: { status: 503, message: 'The gateway is at its session limit', closeCode: 1013 },
+  SESSION_LIMITED: { status: 429, message: 'This API key has as many sessions as it may have at once', closeCode: 1013 },
   NOT_READY: { status: 503, message: 'The gateway is draining for a shutdown; send traffic elsewhere', retryAfterSeconds: 1 },
   SLOW_CONSUMER: { status: 503, message: 'The client reads too slowly; the session is closed', closeCode: 1008 },
   UPSTREAM_ERROR: { status: 502, message: 'The model provider failed' },

@@ -16,6 +16,11 @@ describe('scrubSecrets', () => {
     expect(scrubSecrets(text, [])).toBe(expected);
   });
 
+  it('hides the start of a given secret at the end of a text cut short', () => {
+    expect(scrubSecrets('Incorrect API key provided: sk-upstre', ['sk-upstream-test'])).toBe('Incorrect API key provided: [redacted]');
+    expect(scrubSecrets('ends in sk-u', ['sk-upstream-test'])).toBe('ends in [redacted]');
+  });
+
   it('leaves ordinary provider messages alone', () => {
     const text = "This model's maximum context length is 8192 tokens. However, your messages resulted in 9000 tokens.";
     expect(scrubSecrets(text, ['sk-upstream-test'])).toBe(text);

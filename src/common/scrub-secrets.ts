@@ -18,7 +18,17 @@ const CREDENTIAL_PATTERNS: readonly [RegExp, string][] = [
  */
 export function scrubSecrets(text: string, secrets: readonly string[]): string {
   let scrubbed = text;
-  for (const secret of secrets) if (secret.length >= 4) scrubbed = scrubbed.replaceAll(secret, REDACTED);
+  for (const secret of secrets) {
+    if (secret.length < 4) continue;
+    scrubbed = scrubbed.replaceAll(secret, REDACTED);
+    // A text cut short (a body read up to a limit) may end with the first part of one.
+    for (let length = secret.length - 1; length >= 4; length--) {
+      if (scrubbed.endsWith(secret.slice(0, length))) {
+        scrubbed = scrubbed.slice(0, -length) + REDACTED;
+        break;
+      }
+    }
+  }
   for (const [pattern, replacement] of CREDENTIAL_PATTERNS) scrubbed = scrubbed.replace(pattern, replacement);
   return scrubbed;
 }

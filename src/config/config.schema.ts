@@ -40,7 +40,9 @@ export const envSchema = z.object({
   WS_CLOSE_TIMEOUT_MS: int(10_000, 100),
   WS_MAX_QUEUED_BYTES: int(1024 * 1024, 1024),
   JSON_MAX_DEPTH: int(64, 4),
+  JSON_MAX_NODES: int(100_000, 100),
   MAX_SESSIONS: int(10_000, 1),
+  MAX_SESSIONS_PER_KEY: int(1_000, 1),
   MAX_CONNECTIONS: int(20_000, 1),
   RESUME_GRACE_MS: int(120_000, 100),
   EVENT_LOG_MAX_FRAMES: int(2000, 10),
@@ -173,13 +175,15 @@ function toConfig(env: z.infer<typeof envSchema>) {
       /** A connection's messages waiting to be handled, in bytes: past this, its socket is not read until they are. */
       maxQueuedBytes: env.WS_MAX_QUEUED_BYTES,
     },
-    /** Deepest nesting of JSON a client may send, over WebSocket or HTTP, checked before any schema runs. */
-    json: { maxDepth: env.JSON_MAX_DEPTH },
+    /** How much JSON a client may send, over WebSocket or HTTP, checked before any schema runs. */
+    json: { maxDepth: env.JSON_MAX_DEPTH, maxNodes: env.JSON_MAX_NODES },
     sessions: { resumeGraceMs: env.RESUME_GRACE_MS, taskTtlMs: env.TASK_TTL_MS },
     eventLog: { maxFrames: env.EVENT_LOG_MAX_FRAMES, maxBytes: env.EVENT_LOG_MAX_BYTES, maxAgeMs: env.EVENT_LOG_MAX_AGE_MS },
     shutdown: { deadlineMs: env.SHUTDOWN_DEADLINE_MS },
     limits: {
       maxSessions: env.MAX_SESSIONS,
+      /** Sessions of one API key at once, with or without sockets (REST tasks' included): no key takes every slot. */
+      maxSessionsPerKey: env.MAX_SESSIONS_PER_KEY,
       /** Open WebSockets, registered or not. */
       maxConnections: env.MAX_CONNECTIONS,
       maxConcurrentRequestsPerSession: env.MAX_CONCURRENT_REQUESTS_PER_SESSION,

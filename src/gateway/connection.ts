@@ -1,6 +1,6 @@
 import type { WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
-import type { GatewayError } from '../common/gateway-error.js';
+import { GatewayError } from '../common/gateway-error.js';
 import { type Envelope, PROTOCOL_VERSION } from '@agent-gateway/protocol';
 import type { ErrorCode } from '@agent-gateway/protocol';
 import type { ServerMsgType, ServerPayloads } from '@agent-gateway/protocol';
@@ -37,7 +37,12 @@ export class Connection implements Sink {
   private readonly heartbeat: Heartbeat;
   private registerTimer?: NodeJS.Timeout;
   private readonly hardLimitBytes: number;
+  private readonly highWaterBytes: number;
   private readonly closeTimeoutMs: number;
+  private readonly maxRefusedInARow: number;
+  /** Messages refused for the rate limit since the last one accepted. */
+  private refusedInARow = 0;
+  private failed = false;
 
   constructor(
     readonly socket: WebSocket,
@@ -47,11 +52,36 @@ export class Connection implements Sink {
   ) {
     const { ws, limits } = config;
     this.hardLimitBytes = ws.sendHardLimitBytes;
+    this.highWaterBytes = ws.sendHighWaterBytes;
     this.closeTimeoutMs = ws.closeTimeoutMs;
+    this.maxRefusedInARow = limits.rateLimitBurst;
     this.rate = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
     this.interruptRate = new TokenBucket(limits.interruptRateLimitPerSecond, limits.interruptRateLimitBurst);
     this.heartbeat = new Heartbeat(socket, ws.pingIntervalMs, ws.pongTimeoutMs, () => events.onDead(this, 'heartbeat'));
+    socket.on('ping', this.onPing);
     this.registerTimer = setTimeout(() => events.onDead(this, 'register-timeout'), ws.registerTimeoutMs);
+  }
+
+  /** The gateway gave up on it (an ERROR and the close are on their way): nothing it still sends is handled. */
+  get closing(): boolean {
+    return this.failed;
+  }
+
+  /**
+   * Spends a token of the bucket for this kind of message, as of its arrival.
+   * A client that keeps sending past its limit (more than its burst refused
+   * in a row) is not slowed down but dropped: RATE_LIMITED, close 1008.
+   */
+  admit(bucket: TokenBucket, arrivedAt: number): boolean {
+    if (bucket.take(arrivedAt)) {
+      this.refusedInARow = 0;
+      return true;
+    }
+    this.refusedInARow += 1;
+    const error = new GatewayError('RATE_LIMITED');
+    if (this.refusedInARow > this.maxRefusedInARow) this.fail(error);
+    else this.refuse(error);
+    return false;
   }
 
   attach(session: Session): void {
@@ -90,6 +120,8 @@ export class Connection implements Sink {
    * the close frame right behind it.
    */
   fail(error: GatewayError): void {
+    if (this.failed) return;
+    this.failed = true;
     this.dispose();
     closeWithError(this.socket, error, { sessionId: this.session?.id, closeTimeoutMs: this.closeTimeoutMs });
   }
@@ -97,8 +129,19 @@ export class Connection implements Sink {
   /** Stops timers; the socket is closing or closed. */
   dispose(): void {
     this.heartbeat.stop();
+    this.socket.off('ping', this.onPing);
     clearTimeout(this.registerTimer);
   }
+
+  /**
+   * A ping is a message like any other (ws's own pong is off): it spends a
+   * token, and is answered only while the client reads what it is sent, so
+   * a client that pings without reading cannot pile pongs up here.
+   */
+  private readonly onPing = (data: Buffer): void => {
+    if (!this.admit(this.rate, performance.now())) return;
+    if (this.socket.bufferedAmount < this.highWaterBytes) this.socket.pong(data);
+  };
 
   private encode<T extends ServerMsgType>(type: T, payload: ServerPayloads[T]): string {
     return encode(type, payload, this.session?.id);

@@ -3,7 +3,7 @@ import { parseEnvelope } from './envelope-parser.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
 
 const codeOf = (data: unknown) => {
-  const parsed = parseEnvelope(data, 64);
+  const parsed = parseEnvelope(data, { maxDepth: 64, maxNodes: 100_000 });
   expect(parsed.event).toBe(INVALID_EVENT);
   const { error } = parsed.data as InvalidMessage;
   expect(error).toBeInstanceOf(GatewayError);
@@ -15,7 +15,7 @@ describe('parseEnvelope', () => {
     const before = performance.now();
     const parsed = parseEnvelope(
       JSON.stringify({ version: '1.0', msg_type: 'INTERRUPT', session_id: 's1', payload: { reason: 'X' }, timestamp: 5 }),
-      64,
+      { maxDepth: 64, maxNodes: 100_000 },
     );
     expect(parsed.event).toBe('INTERRUPT');
     expect(parsed.data).toMatchObject({
@@ -25,7 +25,7 @@ describe('parseEnvelope', () => {
   });
 
   it('fills in a missing payload, timestamp and null session_id', () => {
-    const parsed = parseEnvelope(JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', session_id: null }), 64);
+    const parsed = parseEnvelope(JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', session_id: null }), { maxDepth: 64, maxNodes: 100_000 });
     expect(parsed.event).toBe('HEARTBEAT');
     const { envelope } = parsed.data as InboundMessage;
     expect(envelope.payload).toEqual({});

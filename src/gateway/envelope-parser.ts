@@ -1,7 +1,8 @@
 import { GatewayError } from '../common/gateway-error.js';
 import { EnvelopeSchema, isClientMsgType } from '@agent-gateway/protocol';
 import { PROTOCOL_VERSION } from '@agent-gateway/protocol';
-import { nestsDeeperThan } from '../common/json-depth.js';
+import { jsonLimitError } from '../common/json-limit-error.js';
+import { type JsonLimits, overJsonLimits } from '../common/json-limits.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
 import { zodIssues } from '../common/zod-issues.js';
 
@@ -13,7 +14,7 @@ export type ParsedFrame = { event: string; data: InboundMessage } | { event: typ
  * envelope of a known type goes to the INVALID_EVENT handler, which answers
  * with an ERROR frame.
  */
-export function parseEnvelope(data: unknown, maxDepth: number, receivedAt = performance.now()): ParsedFrame {
+export function parseEnvelope(data: unknown, limits: JsonLimits, receivedAt = performance.now()): ParsedFrame {
   const invalid = (error: GatewayError): ParsedFrame => ({ event: INVALID_EVENT, data: { error, receivedAt } });
 
   if (typeof data !== 'string') return invalid(new GatewayError('BINARY_NOT_SUPPORTED'));
@@ -23,9 +24,8 @@ export function parseEnvelope(data: unknown, maxDepth: number, receivedAt = perf
   } catch {
     return invalid(new GatewayError('INVALID_JSON'));
   }
-  if (nestsDeeperThan(json, maxDepth)) {
-    return invalid(new GatewayError('JSON_TOO_DEEP', { message: `The message nests deeper than ${maxDepth} levels` }));
-  }
+  const over = overJsonLimits(json, limits);
+  if (over) return invalid(jsonLimitError(over, limits, 'message'));
   const parsed = EnvelopeSchema.safeParse(json);
   if (!parsed.success) {
     return invalid(new GatewayError('INVALID_MESSAGE', { message: 'Not a valid envelope', issues: zodIssues(parsed.error) }));

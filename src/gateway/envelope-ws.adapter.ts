@@ -4,7 +4,6 @@ import type { MessageMappingProperties } from '@nestjs/websockets';
 import { lastValueFrom, type Observable } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
-import { GatewayError } from '../common/gateway-error.js';
 import { ERROR_CODES } from '@agent-gateway/protocol';
 import { parseEnvelope } from './envelope-parser.js';
 import { InboundScheduler } from './inbound-scheduler.js';
@@ -13,6 +12,8 @@ import { ConnectionRegistry } from './connection-registry.service.js';
 
 /** The longest a turn of the event loop spends handling messages before sockets are read again. */
 const HANDLING_SLICE_MS = 4;
+/** What a waiting message costs besides its bytes (its closure, its place in the queue): an empty one is not free. */
+const MESSAGE_OVERHEAD_BYTES = 512;
 
 /**
  * `WsAdapter` with the protocol's envelope parsing, the configured path and
@@ -38,6 +39,11 @@ export class EnvelopeWsAdapter extends WsAdapter {
       path: this.config.ws.path,
       maxPayload: this.config.ws.maxPayloadBytes,
       perMessageDeflate: false,
+      // One message (or ping) per turn of the event loop and socket, however many one read brought: a
+      // burst of tiny frames is read no faster than it is handled, and other sockets get their turns.
+      allowSynchronousEvents: false,
+      // Connection answers pings itself, within its rate limit and only while the client reads.
+      autoPong: false,
       // Draining for a shutdown, the gateway still answers /ready (503) but takes no new socket: the
       // upgrade is refused with a 503, which a load balancer may pass on to another instance.
       verifyClient: (_info: unknown, accept: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void) => {
@@ -68,18 +74,19 @@ export class EnvelopeWsAdapter extends WsAdapter {
     const connections = this.app.get(ConnectionRegistry);
     const { maxQueuedBytes } = this.config.ws;
     client.on('message', (data: RawData, isBinary: boolean) => {
+      // A socket the gateway refused, let go, or is closing: nobody to answer.
+      if (connections.of(client)?.closing !== false) return;
       const receivedAt = performance.now();
-      const size = byteLength(data);
+      const size = byteLength(data) + MESSAGE_OVERHEAD_BYTES;
       this.scheduler.enqueue(
         client,
         async () => {
           if (client.isPaused && this.scheduler.waiting(client) < maxQueuedBytes / 2) client.resume();
-          // A socket the gateway refused or has let go: nobody to answer.
+          // Refused meanwhile (one message before registration was not a REGISTER, say): the rest goes unread.
           const connection = connections.of(client);
-          if (!connection) return;
-          const { event, data: message } = parseEnvelope(isBinary ? data : data.toString(), this.config.json.maxDepth, receivedAt);
-          const bucket = event === 'INTERRUPT' ? connection.interruptRate : connection.rate;
-          if (!bucket.take(receivedAt)) return connection.refuse(new GatewayError('RATE_LIMITED'));
+          if (!connection || connection.closing) return;
+          const { event, data: message } = parseEnvelope(isBinary ? data : data.toString(), this.config.json, receivedAt);
+          if (!connection.admit(event === 'INTERRUPT' ? connection.interruptRate : connection.rate, receivedAt)) return;
           const handler = handlers.find((h) => h.message === event);
           if (handler) await this.dispatch(client, handler, message, transform);
         },

@@ -1,12 +1,17 @@
+import { randomBytes } from 'node:crypto';
 import type { WebSocket } from 'ws';
 
 /**
  * WebSocket-level keepalive: ping every `intervalMs`; a peer that has not
  * answered with a pong within `timeoutMs` is gone and its socket is
  * terminated, which cancels its session's requests like any other close.
+ * Each ping carries a nonce and only its echo counts: a pong a client sends
+ * unasked (RFC 6455 allows them) proves nothing about whether it reads.
  */
 export class Heartbeat {
   private timer?: NodeJS.Timeout;
+  /** The nonce of the ping awaiting its pong. */
+  private awaited?: Buffer;
 
   constructor(
     private readonly socket: WebSocket,
@@ -25,7 +30,8 @@ export class Heartbeat {
 
   private schedulePing(): void {
     this.timer = setTimeout(() => {
-      this.socket.ping();
+      this.awaited = randomBytes(8);
+      this.socket.ping(this.awaited);
       this.timer = setTimeout(() => {
         this.stop();
         this.onDead();
@@ -33,7 +39,9 @@ export class Heartbeat {
     }, this.intervalMs);
   }
 
-  private readonly onPong = (): void => {
+  private readonly onPong = (data: Buffer): void => {
+    if (!this.awaited?.equals(data)) return;
+    this.awaited = undefined;
     clearTimeout(this.timer);
     this.schedulePing();
   };

@@ -1,26 +1,36 @@
 import type { IncomingMessage } from 'node:http';
 import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError } from '../common/gateway-error.js';
-import { nestsDeeperThan } from '../common/json-depth.js';
+import { JsonOverLimitError, parseInSlices } from '../common/incremental-json.js';
+import { overJsonLimits } from '../common/json-limits.js';
+import { jsonLimitError } from '../common/json-limit-error.js';
+
+/** Up to this size JSON.parse() takes a few milliseconds at most; past it, the body is parsed in slices. */
+const PARSE_IN_SLICES_FROM_BYTES = 64 * 1024;
 
 /**
- * The request's JSON body, read with a size and a depth limit. The gateway reads bodies
+ * The request's JSON body, read within the size and JSON limits. The gateway reads bodies
  * itself (Nest's parser is off) so that every bad body gets the same
  * OpenAI-style 400/413 as any other error.
  */
 export async function readJsonBody(request: IncomingMessage, config: Pick<AppConfig, 'httpApi' | 'json'>): Promise<unknown> {
   const body = await readBody(request, config.httpApi.maxBodyBytes);
   if (body.length === 0) throw new GatewayError('INVALID_JSON', { message: 'The body is empty; send a JSON object' });
+  const notJson = () => new GatewayError('INVALID_JSON', { message: 'The body is not valid JSON' });
+  // A large one is parsed in slices: other sessions go on meanwhile.
+  if (body.length > PARSE_IN_SLICES_FROM_BYTES) {
+    return parseInSlices(body, config.json).catch((error: unknown) => {
+      throw error instanceof JsonOverLimitError ? jsonLimitError(error.limit, config.json, 'body') : notJson();
+    });
+  }
   let json: unknown;
   try {
     json = JSON.parse(body.toString('utf8'));
   } catch {
-    throw new GatewayError('INVALID_JSON', { message: 'The body is not valid JSON' });
+    throw notJson();
   }
-  const { maxDepth } = config.json;
-  if (nestsDeeperThan(json, maxDepth)) {
-    throw new GatewayError('JSON_TOO_DEEP', { message: `The body nests deeper than ${maxDepth} levels` });
-  }
+  const over = overJsonLimits(json, config.json);
+  if (over) throw jsonLimitError(over, config.json, 'body');
   return json;
 }
 

@@ -11,12 +11,12 @@ export function chunkToEvents(data: string): LlmEvent[] {
   try {
     chunk = JSON.parse(data);
   } catch (error) {
-    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `chunk is not JSON: ${data.slice(0, 200)}`, undefined, error);
+    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `chunk is not JSON: ${data}`, undefined, error);
   }
-  if (!isObject(chunk)) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `chunk is not an object: ${data.slice(0, 200)}`);
+  if (!isObject(chunk)) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `chunk is not an object: ${data}`);
   if (isObject(chunk.error)) {
     const message = typeof chunk.error.message === 'string' ? chunk.error.message : JSON.stringify(chunk.error);
-    throw new UpstreamError('UPSTREAM_ERROR', `error event in stream: ${message.slice(0, 500)}`);
+    throw new UpstreamError('UPSTREAM_ERROR', `error event in stream: ${message}`);
   }
 
   const events: LlmEvent[] = [];

@@ -2,6 +2,7 @@ import type { OnModuleDestroy } from '@nestjs/common';
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Observable, type Subscriber } from 'rxjs';
 import { Agent, type Dispatcher, request } from 'undici';
+import { readCapped } from '../common/read-capped.js';
 import { describeError, undiciErrorKind } from '../common/undici-error-kind.js';
 import { chunkToEvents, completionEvents } from './chat-completion-chunk.js';
 import type { CompletionBody, CompletionPart } from './completion-part.js';
@@ -23,7 +24,8 @@ export interface OpenAiCompatibleOptions {
   requestTimeoutMs: number;
 }
 
-const MAX_ERROR_BODY_CHARS = 8 * 1024;
+/** Read of an error body: enough for any provider's message; UpstreamError keeps less, once scrubbed. */
+const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** After [DONE], how much more body is read so the connection can be reused, before it is dropped instead. */
 const MAX_TRAILING_BYTES = 64 * 1024;
 
@@ -123,8 +125,7 @@ export class OpenAiCompatibleProvider extends LlmProvider implements OnModuleDes
       body: JSON.stringify(upstreamBody),
     });
     if (response.statusCode < 200 || response.statusCode >= 300) {
-      const text = await response.body.text().catch(() => '');
-      throw UpstreamError.fromStatus(response.statusCode, text.slice(0, MAX_ERROR_BODY_CHARS));
+      throw UpstreamError.fromStatus(response.statusCode, await readCapped(response.body, MAX_ERROR_BODY_BYTES));
     }
     if (!streaming) {
       const completion = await readCompletion(response.body);
@@ -144,7 +145,7 @@ async function readCompletion(body: ResponseBody): Promise<Record<string, unknow
   } catch {
     // Reported below, with the start of what came.
   }
-  throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `completion is not a JSON object: ${text.slice(0, 200)}`);
+  throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `completion is not a JSON object: ${text}`);
 }
 
 /** Reads the server-sent events of a stream until [DONE], passing each on with its meaning. */

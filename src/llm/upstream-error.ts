@@ -6,10 +6,13 @@ type UpstreamCode = Extract<ErrorCode, `UPSTREAM_${string}`>;
 
 /** Statuses whose upstream message is about the client's own request, and safe to show it. */
 const CLIENT_FAULT = new Set([400, 404, 413, 422]);
+/** How much of the provider's words is kept, once scrubbed (cut after, so no key is cut in half first). */
+const MAX_DETAIL_CHARS = 500;
 
 /**
  * A failure of the model provider. Its message is the code's own; `detail`
- * is for logs only.
+ * is for logs only. Both `detail` and `clientMessage` hold the provider's
+ * words whole until `scrubbed()`, which every provider calls on its way out.
  */
 export class UpstreamError extends GatewayError {
   override readonly name = 'UpstreamError';
@@ -32,8 +35,9 @@ export class UpstreamError extends GatewayError {
 
   /** The same failure with the provider's words scrubbed of `secrets` and anything key-like (see scrubSecrets). */
   scrubbed(secrets: readonly string[]): UpstreamError {
-    const clientMessage = this.clientMessage === undefined ? undefined : scrubSecrets(this.clientMessage, secrets);
-    return new UpstreamError(this.code as UpstreamCode, scrubSecrets(this.detail, secrets), this.upstreamStatus, this.cause, clientMessage);
+    const clean = (text: string) => scrubSecrets(text, secrets).slice(0, MAX_DETAIL_CHARS);
+    const clientMessage = this.clientMessage === undefined ? undefined : clean(this.clientMessage);
+    return new UpstreamError(this.code as UpstreamCode, clean(this.detail), this.upstreamStatus, this.cause, clientMessage);
   }
 
   /**
@@ -42,9 +46,11 @@ export class UpstreamError extends GatewayError {
    * error may quote part of the gateway's key, a 5xx internals.
    */
   static fromStatus(status: number, body: string): UpstreamError {
-    const detail = `HTTP ${status}: ${body.slice(0, 500)}`;
+    const parsed = parseJson(body);
+    // Written again when it is JSON: a key escaped in it (\u0073k-…) is then plain, for scrubbing to find.
+    const detail = `HTTP ${status}: ${parsed === undefined ? body : JSON.stringify(parsed)}`;
     if (CLIENT_FAULT.has(status)) {
-      const upstreamMessage = messageOf(body);
+      const upstreamMessage = messageOf(parsed);
       return new UpstreamError(
         'UPSTREAM_BAD_REQUEST',
         detail,
@@ -60,12 +66,15 @@ export class UpstreamError extends GatewayError {
   }
 }
 
-function messageOf(body: string): string | undefined {
+function parseJson(body: string): unknown {
   try {
-    const parsed = JSON.parse(body) as { error?: { message?: unknown } };
-    const message = parsed.error?.message;
-    return typeof message === 'string' ? message.slice(0, 500) : undefined;
+    return JSON.parse(body);
   } catch {
     return undefined;
   }
+}
+
+function messageOf(body: unknown): string | undefined {
+  const message = (body as { error?: { message?: unknown } } | undefined)?.error?.message;
+  return typeof message === 'string' ? message : undefined;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { AsyncSubject, type Observable } from 'rxjs';
+import { since } from '../common/since.js';
 import type { Transport } from '../common/transport.js';
 import { UsageMeter } from '../llm/usage-meter.js';
 
@@ -64,7 +65,7 @@ export class ActiveRequest {
   /** The model stream was just torn down; after a cancel, returns how long that took. */
   upstreamClosed(): number | undefined {
     if (!this.cancellationValue) return undefined;
-    this.upstreamClosedAfter = Math.round((performance.now() - this.cancellationValue.receivedAt) * 1000) / 1000;
+    this.upstreamClosedAfter = since(this.cancellationValue.receivedAt);
     return this.upstreamClosedAfter;
   }
 }

@@ -155,11 +155,6 @@ export class SessionLifecycle {
     this.logger.info({ session_id: session.id, reason }, 'session ended');
   }
 
-  /** Ends a session nothing uses any more: no socket, no request running. */
-  endIfIdle(session: Session, reason: string): void {
-    if (session.connectionCount === 0 && this.registry.listSession(session.id).length === 0) this.end(session, reason);
-  }
-
   /** Sockets too slow to keep up: they are told why and dropped; the session goes on with the others. */
   private dropSlow(session: Session, sinks: Sink[]): void {
     for (const sink of sinks) {

@@ -18,6 +18,8 @@ import { SessionLogMirror } from './session-log-mirror.js';
 @Injectable()
 export class SessionRegistry implements OnModuleInit {
   private readonly sessions = new Map<string, Session>();
+  /** How many sessions each API key has here. */
+  private readonly perKey = new Map<string, number>();
   private readonly limits: SessionLimits;
   private readonly added = new Subject<Session>();
   private readonly removed = new Subject<Session>();
@@ -62,7 +64,13 @@ export class SessionRegistry implements OnModuleInit {
   }
 
   private add(id: string, identity: Identity, prefs: SessionPrefs, onSlow: (sinks: Sink[]) => void, lastSeq: number): Session {
-    if (this.sessions.size >= this.config.limits.maxSessions) throw new GatewayError('SERVER_BUSY');
+    const { maxSessions, maxSessionsPerKey } = this.config.limits;
+    if (this.sessions.size >= maxSessions) throw new GatewayError('SERVER_BUSY');
+    const ofKey = this.perKey.get(identity.userId) ?? 0;
+    if (ofKey >= maxSessionsPerKey) {
+      throw new GatewayError('SESSION_LIMITED', { message: `An API key may have at most ${maxSessionsPerKey} sessions at once` });
+    }
+    this.perKey.set(identity.userId, ofKey + 1);
     const mirror = this.logMirror;
     const onLogged = mirror.enabled ? (frame: Parameters<SessionLogMirror['append']>[1]) => mirror.append(id, frame) : undefined;
     const session = new Session(id, identity, prefs, this.limits, onSlow, { lastSeq, onLogged });
@@ -86,7 +94,12 @@ export class SessionRegistry implements OnModuleInit {
   }
 
   end(session: Session): void {
-    if (this.sessions.get(session.id) === session) this.sessions.delete(session.id);
+    if (this.sessions.get(session.id) === session) {
+      this.sessions.delete(session.id);
+      const left = (this.perKey.get(session.userId) ?? 1) - 1;
+      if (left > 0) this.perKey.set(session.userId, left);
+      else this.perKey.delete(session.userId);
+    }
     this.removed.next(session);
     session.close();
   }

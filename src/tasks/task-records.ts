@@ -59,14 +59,11 @@ export class TaskRecords implements OnModuleInit {
     this.publish(task.record);
   }
 
-  /** Its end frame is in; the record says so, and is forgotten (`forget`) after TASK_TTL_MS. */
-  ended(task: LocalTask, end: EndPayload, forget: () => void): void {
+  /** Its end frame is in; the record says so, and is forgotten after TASK_TTL_MS. */
+  ended(task: LocalTask, end: EndPayload): void {
     Object.assign(task.record, { end, ended_at: Date.now(), state: stateOf(end) });
     this.publish(task.record);
-    setTimeout(() => {
-      this.tasks.delete(task.record.task_id);
-      forget();
-    }, this.config.sessions.taskTtlMs).unref();
+    setTimeout(() => this.tasks.delete(task.record.task_id), this.config.sessions.taskTtlMs).unref();
   }
 
   local(taskId: string): LocalTask | undefined {

@@ -67,10 +67,10 @@ export class TaskService {
             ended = true;
             releaseSlot();
             giveBack();
-            // Kept for reading back; then forgotten, with the session that was made for it.
-            this.records.ended(task, end, () => {
-              if (ownSession) this.lifecycle.endIfIdle(session, 'TASK_EXPIRED');
-            });
+            // Readable for TASK_TTL_MS; the session made for it waits for a next task (or a RESUME) like any
+            // session without a socket, and ends RESUME_GRACE_MS later.
+            this.records.ended(task, end);
+            if (ownSession) this.lifecycle.awaitResume(session);
           },
         },
       );

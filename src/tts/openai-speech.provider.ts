@@ -1,6 +1,7 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import { Observable, type Subscriber } from 'rxjs';
 import { Agent, type Dispatcher, request } from 'undici';
+import { readCapped } from '../common/read-capped.js';
 import { scrubSecrets } from '../common/scrub-secrets.js';
 import { describeError, undiciErrorKind } from '../common/undici-error-kind.js';
 import { failOnSilence } from './fail-on-silence.js';
@@ -133,22 +134,6 @@ export class OpenAiSpeechProvider extends TtsProvider implements OnModuleDestroy
       onBody(body);
     });
   }
-}
-
-/** The start of an error body, for the logs; the rest is dropped with the connection. */
-async function readCapped(body: AsyncIterable<Buffer>, maxBytes: number): Promise<string> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  try {
-    for await (const chunk of body) {
-      parts.push(chunk);
-      size += chunk.length;
-      if (size >= maxBytes) break;
-    }
-  } catch {
-    // The status is the error; a body cut short only costs detail.
-  }
-  return Buffer.concat(parts).subarray(0, maxBytes).toString('utf8');
 }
 
 const KIND_TEXT = { timeout: 'timed out', disconnected: 'connection lost', unreachable: 'unreachable', other: 'request failed' };

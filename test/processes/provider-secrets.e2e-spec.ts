@@ -66,4 +66,35 @@ describe('provider error text, scrubbed of keys', () => {
     await gateway.waitForLog((line) => line.msg === 'chat completion failed');
     expect(gateway.logs.filter((line) => leaks(JSON.stringify(line)))).toEqual([]);
   });
+
+  it('keeps every part of the key out, where a cut would have split it, and when the provider escapes it', async () => {
+    // Any ten characters of it in a row (eight would find 'upstream' in the gateway's own log lines).
+    const keyParts = (text: string) => [...Array(DEFAULT_UPSTREAM_KEY.length - 9).keys()].some((i) => text.includes(DEFAULT_UPSTREAM_KEY.slice(i, i + 10)));
+    for (let filler = 440; filler <= 500; filler += 3) {
+      upstream.behavior = {
+        kind: 'status',
+        status: 400,
+        body: JSON.stringify({ error: { message: `Invalid 'user' field '${'u'.repeat(filler)}'. Incorrect API key provided: ${DEFAULT_UPSTREAM_KEY}` } }),
+      };
+      const response = await fetch(`${gateway.httpUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+      });
+      const text = await response.text();
+      expect(keyParts(text)).toBe(false);
+      // Nor its first characters where the message was cut.
+      expect(text).not.toContain(`provided: ${DEFAULT_UPSTREAM_KEY.slice(0, 4)}`);
+    }
+    // Escaped in the JSON it sends: written out plainly, then scrubbed, before the log sees it.
+    const escaped = [...DEFAULT_UPSTREAM_KEY].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    upstream.behavior = { kind: 'status', status: 500, body: `{"error":{"message":"internal: ${escaped}"}}` };
+    await fetch(`${gateway.httpUrl}/v1/chat/completions`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
+    });
+    await gateway.waitForLog((line) => line.msg === 'chat completion failed' && JSON.stringify(line).includes('internal'));
+    expect(gateway.logs.filter((line) => keyParts(JSON.stringify(line)) || JSON.stringify(line).includes(escaped))).toEqual([]);
+  });
 });
