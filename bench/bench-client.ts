@@ -125,7 +125,9 @@ export class BenchClient {
    */
   interrupt(requestId: string, mustStop = false): { sentAt: number; ack: Promise<number> } {
     const ack = this.next(
-      (f) => f.msg_type === 'INTERRUPT_ACK' && (!mustStop || (f.payload.interrupted_request_ids as string[] | undefined)?.includes(requestId) === true),
+      (f) =>
+        f.msg_type === 'INTERRUPT_ACK' &&
+        (!mustStop || (f.payload.interrupted_request_ids as string[] | undefined)?.includes(requestId) === true),
     );
     const sentAt = performance.now();
     this.send('INTERRUPT', { interrupt_request_id: requestId, reason: 'BENCH' });

@@ -135,17 +135,13 @@ server.on('connection', (ws: WebSocket) => {
         body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: text }], stream: true }),
         signal: abort.signal,
       });
-      const reader = response
-        .body!.pipeThrough(new TextDecoderStream())
-        .pipeThrough(new EventSourceParserStream())
-        .getReader();
+      const reader = response.body!.pipeThrough(new TextDecoderStream()).pipeThrough(new EventSourceParserStream()).getReader();
       let seq = 0;
       let pending = '';
       for (;;) {
         const { done, value } = await reader.read();
         if (done || value.data === '[DONE]') break;
-        const content = (JSON.parse(value.data) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta
-          ?.content;
+        const content = (JSON.parse(value.data) as { choices?: { delta?: { content?: string } }[] }).choices?.[0]?.delta?.content;
         if (!content) continue;
         send('RESPONSE', { request_id: requestId, text_stream_seq: seq++, content: { text: content } });
         pending += content;

@@ -65,7 +65,7 @@ async function main(): Promise<void> {
   for (let batch = 0; sent < FRAMES && alive(); batch++) {
     if (batch % 20 === 19) {
       const [frame] = fc.sample(unregistered, { numRuns: 1, seed: SEED + batch });
-      const mismatch = await sendUnregistered(target.wsUrl, frame!);
+      const mismatch = await sendUnregistered(target.wsUrl, frame);
       if (mismatch) mismatches.push(mismatch);
       sent += 1;
       continue;
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const crashed = !alive();
   const heapAfter = crashed ? Number.NaN : await target.liveMemory();
   const gap = longestGap(healthy, 'story', startedAt);
-  const cut = upstream.calls[0]!.socketClosedAt !== undefined;
+  const cut = upstream.calls[0].socketClosedAt !== undefined;
   healthy.close();
   attacker.close();
   await target.stop();
@@ -96,7 +96,9 @@ async function main(): Promise<void> {
     ['healthy session: reply cut', cut ? 'yes' : 'no', 'no'],
     ['frames per second (with a HEARTBEAT round trip per 50)', String(Math.round(sent / seconds)), ''],
   ];
-  process.stdout.write(`\nFuzz run, seed ${SEED}:\n\n| figure | value | target |\n|---|---:|---:|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`);
+  process.stdout.write(
+    `\nFuzz run, seed ${SEED}:\n\n| figure | value | target |\n|---|---:|---:|\n${rows.map((r) => `| ${r.join(' | ')} |`).join('\n')}\n`,
+  );
   for (const mismatch of mismatches.slice(0, 20)) process.stdout.write(`  ${JSON.stringify(mismatch)}\n`);
   const failed = crashed || mismatches.length > 0 || heapAfter - heapBefore >= 10 * MiB || gap >= 100 || cut;
   process.exitCode = failed ? 1 : 0;

@@ -6,6 +6,10 @@ export function ratio(ours: number, floor: number): string {
 
 /** A Markdown table, ready for the README. */
 export function printTable(title: string, rows: Row[]): void {
-  const lines = [`| ${title} | gateway | floor | gateway/floor (cost) |`, '|---|---:|---:|---:|', ...rows.map((r) => `| ${r.join(' | ')} |`)];
+  const lines = [
+    `| ${title} | gateway | floor | gateway/floor (cost) |`,
+    '|---|---:|---:|---:|',
+    ...rows.map((r) => `| ${r.join(' | ')} |`),
+  ];
   process.stdout.write(`\n${lines.join('\n')}\n`);
 }

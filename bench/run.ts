@@ -211,10 +211,30 @@ async function measureSoaks(upstream: FakeUpstream, llm: Record<string, string>)
 
 function printSoakTable(ours: SoakFigures, floor: SoakFigures): void {
   printTable(`A hostile client (3 × ${soakFrames} of the costliest frames on one connection)`, [
-    ['healthy session: longest gap between frames, under attack', ms(ours.longestGapMs), ms(floor.longestGapMs), ratio(ours.longestGapMs, floor.longestGapMs)],
-    ['healthy session: longest gap, no attack (its own pace)', ms(ours.quietGapMs), ms(floor.quietGapMs), ratio(ours.quietGapMs, floor.quietGapMs)],
-    ['live memory per 1,000 hostile frames', kib(ours.bytesPer1000Frames), kib(floor.bytesPer1000Frames), ratio(ours.bytesPer1000Frames, floor.bytesPer1000Frames)],
-    ['time to take the hostile frames', `${ours.hostileSeconds.toFixed(2)} s`, `${floor.hostileSeconds.toFixed(2)} s`, ratio(ours.hostileSeconds, floor.hostileSeconds)],
+    [
+      'healthy session: longest gap between frames, under attack',
+      ms(ours.longestGapMs),
+      ms(floor.longestGapMs),
+      ratio(ours.longestGapMs, floor.longestGapMs),
+    ],
+    [
+      'healthy session: longest gap, no attack (its own pace)',
+      ms(ours.quietGapMs),
+      ms(floor.quietGapMs),
+      ratio(ours.quietGapMs, floor.quietGapMs),
+    ],
+    [
+      'live memory per 1,000 hostile frames',
+      kib(ours.bytesPer1000Frames),
+      kib(floor.bytesPer1000Frames),
+      ratio(ours.bytesPer1000Frames, floor.bytesPer1000Frames),
+    ],
+    [
+      'time to take the hostile frames',
+      `${ours.hostileSeconds.toFixed(2)} s`,
+      `${floor.hostileSeconds.toFixed(2)} s`,
+      ratio(ours.hostileSeconds, floor.hostileSeconds),
+    ],
   ]);
 }
 
@@ -232,10 +252,13 @@ async function measureSockets(
 }
 
 /** Two floors, then two of our gateways, on the machine's Redis (our keys under a prefix of this run's own). */
-async function measureClusters(upstream: FakeUpstream, llm: Record<string, string>): Promise<{ ours: ClusterFigures; floor: ClusterFigures }> {
+async function measureClusters(
+  upstream: FakeUpstream,
+  llm: Record<string, string>,
+): Promise<{ ours: ClusterFigures; floor: ClusterFigures }> {
   const start = (kind: 'gateway' | 'floor', index: 0 | 1, extra: Record<string, string>) =>
     startTarget({
-      name: `${kind}-${'ab'[index]!}`,
+      name: `${kind}-${'ab'[index]}`,
       port: CLUSTER_PORTS[kind][index],
       nodeArgs: kind === 'floor' ? ['--import', 'tsx', 'bench/floor-gateway.ts'] : ['dist/main.js'],
       env: { ...llm, REDIS_URL: redisUrl, TTS_PROVIDER: 'none', MAX_SESSIONS_PER_KEY: '1000000', ...extra },
@@ -250,7 +273,13 @@ async function measureClusters(upstream: FakeUpstream, llm: Record<string, strin
   }
   const prefix = `agw-bench:${randomUUID()}:`;
   const gateway = (index: 0 | 1) =>
-    start('gateway', index, { REDIS_KEY_PREFIX: prefix, INSTANCE_ID: 'AB'[index]!, HOST: '127.0.0.1', LOG_LEVEL: 'info', RATE_LIMIT_INTERRUPTS_PER_SECOND: '10000' });
+    start('gateway', index, {
+      REDIS_KEY_PREFIX: prefix,
+      INSTANCE_ID: 'AB'[index],
+      HOST: '127.0.0.1',
+      LOG_LEVEL: 'info',
+      RATE_LIMIT_INTERRUPTS_PER_SECOND: '10000',
+    });
   const gateways = await Promise.all([gateway(0), gateway(1)]);
   try {
     const ours = await measureCluster(
@@ -300,7 +329,12 @@ function report(
         floor.framesPerSecond!.toFixed(0),
         ratio(floor.framesPerSecond!, ours.framesPerSecond!),
       ],
-      ['memory per idle session', kib(ours.ws.bytesPerIdleSession), kib(floor.ws.bytesPerIdleSession), ratio(ours.ws.bytesPerIdleSession, floor.ws.bytesPerIdleSession)],
+      [
+        'memory per idle session',
+        kib(ours.ws.bytesPerIdleSession),
+        kib(floor.ws.bytesPerIdleSession),
+        ratio(ours.ws.bytesPerIdleSession, floor.ws.bytesPerIdleSession),
+      ],
     ]);
   }
   if (ours.speech && floor.speech) {
@@ -311,7 +345,12 @@ function report(
       ...latencyRows('interrupt→last audio frame received', a.lastAudio, b.lastAudio),
       ...latencyRows('interrupt→speech provider closed', a.providerClosed, b.providerClosed),
       ...latencyRows('interrupt→ACK, client with 5 s of audio queued', a.slowClientAck, b.slowClientAck),
-      ['memory per speaking session', kib(a.bytesPerSpeakingSession), kib(b.bytesPerSpeakingSession), ratio(a.bytesPerSpeakingSession, b.bytesPerSpeakingSession)],
+      [
+        'memory per speaking session',
+        kib(a.bytesPerSpeakingSession),
+        kib(b.bytesPerSpeakingSession),
+        ratio(a.bytesPerSpeakingSession, b.bytesPerSpeakingSession),
+      ],
     ]);
   }
   if (http.gateway && http.proxy && http.direct) printHttpTable(http.gateway, http.proxy, http.direct, http.portkey);

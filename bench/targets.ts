@@ -25,14 +25,10 @@ interface TargetSpec {
 /** Starts a gateway process and waits until its WebSocket endpoint accepts connections. */
 export async function startTarget(spec: TargetSpec): Promise<Target> {
   const memoryFile = join(tmpdir(), `bench-memory-${spec.name}-${process.pid}.json`);
-  const child: ChildProcess = spawn(
-    process.execPath,
-    ['--expose-gc', '--import', './bench/gc-on-signal.mjs', ...spec.nodeArgs],
-    {
-      env: { ...process.env, ...spec.env, PORT: String(spec.port), BENCH_MEMORY_FILE: memoryFile },
-      stdio: ['ignore', 'ignore', 'inherit'],
-    },
-  );
+  const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', './bench/gc-on-signal.mjs', ...spec.nodeArgs], {
+    env: { ...process.env, ...spec.env, PORT: String(spec.port), BENCH_MEMORY_FILE: memoryFile },
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
   const wsUrl = `ws://127.0.0.1:${spec.port}/ws/agent`;
   for (let attempt = 0; ; attempt++) {
     if (await canConnect(wsUrl)) break;
@@ -91,7 +87,7 @@ export async function startHttpProcess(spec: {
   readyUrl: string;
   env?: Record<string, string>;
 }): Promise<RunningProcess> {
-  const child = spawn(spec.command[0]!, spec.command.slice(1), {
+  const child = spawn(spec.command[0], spec.command.slice(1), {
     env: { ...process.env, ...spec.env },
     stdio: ['ignore', 'ignore', 'inherit'],
   });

@@ -22,9 +22,9 @@ describe('the runtime we ship is the runtime we test', () => {
     expect(semver.satisfies(shipped, engines)).toBe(true);
     expect(minimumVersion()).toEqual([semver.minVersion(engines)!.major, semver.minVersion(engines)!.minor]);
     const locked = json('package-lock.json').packages as Record<string, { engines?: { node?: string } }>;
-    expect(locked['']!.engines?.node).toBe(engines);
+    expect(locked[''].engines?.node).toBe(engines);
     const sdkEngines = (json('client/package.json').engines as { node: string }).node;
-    expect(locked['client']!.engines?.node).toBe(sdkEngines);
+    expect(locked['client'].engines?.node).toBe(sdkEngines);
     expect(semver.satisfies(shipped, sdkEngines)).toBe(true);
   });
 

@@ -75,8 +75,10 @@ export function ensureTools(tools, log) {
     const command = which('apt-get')
       ? `sudo apt-get install -y --no-install-recommends ${packages.join(' ')}`
       : `your package manager's ${packages.join(', ')} (Debian package names)`;
-    throw new Error(`the test suite needs ${names}, which ${missing.length === 1 ? 'is' : 'are'} not installed:\n${reasons}\n` +
-      `This user cannot install ${missing.length === 1 ? 'it' : 'them'} (not root, no password-less sudo). Install with:\n  ${command}\nthen run the tests again.`);
+    throw new Error(
+      `the test suite needs ${names}, which ${missing.length === 1 ? 'is' : 'are'} not installed:\n${reasons}\n` +
+        `This user cannot install ${missing.length === 1 ? 'it' : 'them'} (not root, no password-less sudo). Install with:\n  ${command}\nthen run the tests again.`,
+    );
   }
   log(`installing ${packages.join(' ')} with apt-get (for ${names})`);
   const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
@@ -88,5 +90,6 @@ export function ensureTools(tools, log) {
   run(['update', '-qq']);
   run(['install', '-y', '-qq', '--no-install-recommends', ...packages]);
   const still = missing.filter((tool) => !which(tool.command));
-  if (still.length > 0) throw new Error(`apt-get installed ${packages.join(' ')} but ${still.map((t) => t.command).join(', ')} is still not found`);
+  if (still.length > 0)
+    throw new Error(`apt-get installed ${packages.join(' ')} but ${still.map((t) => t.command).join(', ')} is still not found`);
 }

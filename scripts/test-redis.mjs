@@ -49,9 +49,13 @@ export async function startRedisUnlessAnswering(env, log) {
   const port = await freePort();
   log(`no Redis answers on 127.0.0.1:6379: starting one for this run on ${port}`);
   // It dies with this runner, even if the runner is killed.
-  const child = spawn('setpriv', ['--pdeathsig', 'KILL', '--', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], {
-    stdio: 'ignore',
-  });
+  const child = spawn(
+    'setpriv',
+    ['--pdeathsig', 'KILL', '--', 'redis-server', '--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    {
+      stdio: 'ignore',
+    },
+  );
   const exited = new Promise((resolve) => child.once('exit', resolve));
   const url = `redis://127.0.0.1:${port}`;
   for (let attempt = 0; !(await answers(url)); attempt++) {

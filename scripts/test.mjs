@@ -85,12 +85,16 @@ function run(command, commandArgs, env = process.env) {
  * @returns {Promise<number>}
  */
 function jest(node, jestArguments, env) {
-  const child = spawn(node, ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', 'node_modules/jest/bin/jest.js', ...jestArguments], {
-    cwd: ROOT,
-    env,
-    stdio: 'inherit',
-    detached: true,
-  });
+  const child = spawn(
+    node,
+    ['--experimental-vm-modules', '--disable-warning=ExperimentalWarning', 'node_modules/jest/bin/jest.js', ...jestArguments],
+    {
+      cwd: ROOT,
+      env,
+      stdio: 'inherit',
+      detached: true,
+    },
+  );
   const forward = (/** @type {NodeJS.Signals} */ signal) => {
     log(`${signal}: stopping jest`);
     try {

@@ -41,12 +41,12 @@ async function main(): Promise<void> {
           return app.close();
         })
         .then(
-        () => process.exit(0),
-        (error: unknown) => {
-          logger.error(error);
-          process.exit(1);
-        },
-      );
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error(error);
+            process.exit(1);
+          },
+        );
     });
   }
 }

@@ -26,7 +26,7 @@ describe('bad input gets a clear ERROR and loses nothing', () => {
     await client.waitFor('HEARTBEAT', () => client.frames('HEARTBEAT').length > before);
   };
   const nthError = (client: TestClient, n: number) =>
-    client.waitFor('ERROR', () => client.frames('ERROR').length > n).then(() => client.frames('ERROR')[n]!.payload);
+    client.waitFor('ERROR', () => client.frames('ERROR').length > n).then(() => client.frames('ERROR')[n].payload);
 
   beforeEach(async () => {
     upstream = new FakeUpstream();
@@ -148,7 +148,11 @@ describe('bad input gets a clear ERROR and loses nothing', () => {
     expect(error.issues?.map((i) => i.path).sort()).toEqual(['payload.content.text', 'payload.require_tts']);
 
     client.sendRaw(
-      JSON.stringify({ version: '1.0', msg_type: 'REQUEST', payload: { request_id: 'bad id with spaces', data_type: 'TEXT', content: { text: 'x' } } }),
+      JSON.stringify({
+        version: '1.0',
+        msg_type: 'REQUEST',
+        payload: { request_id: 'bad id with spaces', data_type: 'TEXT', content: { text: 'x' } },
+      }),
     );
     expect((await nthError(client, 1)).issues?.[0]?.path).toBe('payload.request_id');
     await stillWorks(client);
@@ -157,9 +161,7 @@ describe('bad input gets a clear ERROR and loses nothing', () => {
 
   it('refuses unsupported data types and over-long text', async () => {
     const client = await registered();
-    client.sendRaw(
-      JSON.stringify({ version: '1.0', msg_type: 'REQUEST', payload: { request_id: 'a1', data_type: 'AUDIO', content: {} } }),
-    );
+    client.sendRaw(JSON.stringify({ version: '1.0', msg_type: 'REQUEST', payload: { request_id: 'a1', data_type: 'AUDIO', content: {} } }));
     expect(await nthError(client, 0)).toMatchObject({ code: 'UNSUPPORTED_DATA_TYPE', request_id: 'a1' });
     client.request('long', 'x'.repeat(101));
     expect(await nthError(client, 1)).toMatchObject({ code: 'INVALID_MESSAGE', request_id: 'long' });
@@ -201,7 +203,7 @@ describe('bad input gets a clear ERROR and loses nothing', () => {
 
     const before = quiet.responsesOf('q1').length;
     await quiet.textFrames('q1', before + 10);
-    expect(upstream.calls[0]!.socketClosedAt).toBeUndefined();
+    expect(upstream.calls[0].socketClosedAt).toBeUndefined();
   });
 
   it('still stops a request for a client that spent every message token on REQUESTs: INTERRUPTs have a bucket of their own', async () => {
@@ -226,7 +228,12 @@ describe('bad input gets a clear ERROR and loses nothing', () => {
     for (let i = 0; i < 5; i++) client.interrupt('r1');
     const answered = () => client.frames('INTERRUPT_ACK').length - 1 + client.frames('ERROR').length - errorsBefore;
     await client.waitFor('ERROR', () => answered() === 5);
-    expect(client.frames('ERROR').slice(errorsBefore).every((f) => f.payload.code === 'RATE_LIMITED')).toBe(true);
+    expect(
+      client
+        .frames('ERROR')
+        .slice(errorsBefore)
+        .every((f) => f.payload.code === 'RATE_LIMITED'),
+    ).toBe(true);
     expect(client.frames('INTERRUPT_ACK').length - 1).toBeLessThanOrEqual(3);
   });
 

@@ -3,7 +3,10 @@ import { DEFAULT_UPSTREAM_KEY, FakeUpstream, messagesOf } from './support/fake-u
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { sleep, TestClient } from './support/test-client.js';
 
-const WORDS = 'The keeper climbed the stairs. She lit the lamp. Boats came home safely. '.split(' ').filter(Boolean).map((w) => `${w} `);
+const WORDS = 'The keeper climbed the stairs. She lit the lamp. Boats came home safely. '
+  .split(' ')
+  .filter(Boolean)
+  .map((w) => `${w} `);
 const replyOf = (count: number) => WORDS.slice(0, count).join('');
 
 describe('conversation history', () => {
@@ -51,7 +54,7 @@ describe('conversation history', () => {
     await c.endOf('r1');
     c.request('r2', 'second question');
     await c.endOf('r2');
-    expect(messagesOf(upstream.calls[1]!.body)).toEqual([
+    expect(messagesOf(upstream.calls[1].body)).toEqual([
       { role: 'system', content: 'You are brief.' },
       { role: 'user', content: 'first question' },
       { role: 'assistant', content: replyOf(6) },
@@ -67,12 +70,15 @@ describe('conversation history', () => {
     await c.textFrames('r1', 4);
     c.interrupt('r1', 'USER_NEW_INPUT');
     await c.endOf('r1');
-    const delivered = c.textsOf('r1').map((t) => ('text' in t.content ? t.content.text : '')).join('');
+    const delivered = c
+      .textsOf('r1')
+      .map((t) => ('text' in t.content ? t.content.text : ''))
+      .join('');
 
     upstream.behavior = { kind: 'stream', words: WORDS, tokens: 3, intervalMs: 0 };
     c.request('r2', 'go on');
     await c.endOf('r2');
-    const prompt = messagesOf(upstream.calls[1]!.body);
+    const prompt = messagesOf(upstream.calls[1].body);
     expect(prompt.slice(0, 2)).toEqual([
       { role: 'user', content: 'tell me a story' },
       { role: 'assistant', content: delivered },
@@ -151,7 +157,8 @@ describe('conversation history', () => {
     const end = async (c: TestClient) => {
       c.close();
       await c.closed;
-      const stop = () => fetch(`${gateway.httpUrl}/v1/sessions/${c.sessionId}/stop`, { method: 'POST', headers: { authorization: 'Bearer key-alice' } });
+      const stop = () =>
+        fetch(`${gateway.httpUrl}/v1/sessions/${c.sessionId}/stop`, { method: 'POST', headers: { authorization: 'Bearer key-alice' } });
       while ((await stop()).status !== 404) await sleep(20);
     };
     await end(first);
@@ -171,7 +178,7 @@ describe('conversation history', () => {
     expect((await c.waitFor('RESET_ACK')).payload).toEqual({ cleared: 2 });
     c.request('r2', 'fresh start');
     await c.endOf('r2');
-    expect(messagesOf(upstream.calls[1]!.body)).toEqual([{ role: 'user', content: 'fresh start' }]);
+    expect(messagesOf(upstream.calls[1].body)).toEqual([{ role: 'user', content: 'fresh start' }]);
   });
 
   it('keeps the history to its window, in whole turns', async () => {
@@ -182,7 +189,7 @@ describe('conversation history', () => {
       c.request(id, `question ${id}`);
       await c.endOf(id);
     }
-    expect(messagesOf(upstream.calls[3]!.body).map((m) => m.content)).toEqual([
+    expect(messagesOf(upstream.calls[3].body).map((m) => m.content)).toEqual([
       'question r2',
       replyOf(1),
       'question r3',

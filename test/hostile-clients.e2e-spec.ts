@@ -34,7 +34,12 @@ describe('hostile clients', () => {
   const clients: TestClient[] = [];
 
   const start = async (env: Record<string, string> = {}) => {
-    gateway = await startGateway({ LLM_BASE_URL: await upstream.start(), LLM_API_KEY: DEFAULT_UPSTREAM_KEY, GATEWAY_API_KEYS: KEY, ...env });
+    gateway = await startGateway({
+      LLM_BASE_URL: await upstream.start(),
+      LLM_API_KEY: DEFAULT_UPSTREAM_KEY,
+      GATEWAY_API_KEYS: KEY,
+      ...env,
+    });
   };
   const connect = async () => {
     const c = await TestClient.connect(gateway.wsUrl);
@@ -47,7 +52,11 @@ describe('hostile clients', () => {
     return c;
   };
   const http = (path: string, body: string, key = KEY) =>
-    fetch(`${gateway.httpUrl}${path}`, { method: 'POST', headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body });
+    fetch(`${gateway.httpUrl}${path}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+      body,
+    });
 
   beforeEach(() => {
     upstream = new FakeUpstream();
@@ -95,14 +104,20 @@ describe('hostile clients', () => {
       // One answer, to the first message; the REGISTER behind it is never handled.
       expect(c.frames('ERROR')).toHaveLength(1);
       expect(c.frames('REGISTER_ACK')).toHaveLength(0);
-      expect(closed.reason).toBe(c.frames('ERROR')[0]!.payload.code);
+      expect(closed.reason).toBe(c.frames('ERROR')[0].payload.code);
     }
   });
 
   it('refuses deep JSON from a registered client with JSON_TOO_DEEP, and the connection goes on', async () => {
     await start({ JSON_MAX_DEPTH: '16' });
     const c = await registered();
-    c.sendRaw(JSON.stringify({ version: '1.0', msg_type: 'FUNCTION_RESULT', payload: { request_id: 'r', call_id: 'c', result: JSON.parse(nested(20)) } }));
+    c.sendRaw(
+      JSON.stringify({
+        version: '1.0',
+        msg_type: 'FUNCTION_RESULT',
+        payload: { request_id: 'r', call_id: 'c', result: JSON.parse(nested(20)) },
+      }),
+    );
     expect((await c.waitFor('ERROR')).payload.code).toBe('JSON_TOO_DEEP');
     c.send('HEARTBEAT', {});
     await c.waitFor('HEARTBEAT');
@@ -210,7 +225,7 @@ describe('hostile clients', () => {
     await start({ MAX_SESSIONS: '1' });
     const c = await connect();
     // One write: a message before REGISTER, then a valid REGISTER.
-    c.sendRaw(`${JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', payload: {} })}`);
+    c.sendRaw(JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', payload: {} }));
     c.send('REGISTER', { auth, platform: 'behind' });
     expect(await c.closed).toEqual({ code: 1008, reason: 'NOT_REGISTERED' });
     expect(c.frames('REGISTER_ACK')).toHaveLength(0);
@@ -242,7 +257,11 @@ describe('hostile clients', () => {
     upstream.behavior = { kind: 'stream', tokens: 3, intervalMs: 1 };
     const first = (await (await http('/v1/tasks', JSON.stringify({ content: { text: 'one' } }))).json()) as { task_id: string };
     for (let state = 'running'; state === 'running'; await sleep(50)) {
-      state = ((await (await fetch(`${gateway.httpUrl}/v1/tasks/${first.task_id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as { state: string }).state;
+      state = (
+        (await (await fetch(`${gateway.httpUrl}/v1/tasks/${first.task_id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
+          state: string;
+        }
+      ).state;
     }
     await sleep(600);
     // Its session gone, its slot is free; the task itself stays readable.

@@ -50,9 +50,7 @@ describe('interrupts over WebSocket, down to the upstream socket', () => {
     });
     const texts = client.textsOf('r1');
     expect(texts.map((p) => p.text_stream_seq)).toEqual([...Array(30).keys()]);
-    expect(texts.map((p) => ('text' in p.content ? p.content.text : '')).join('')).toBe(
-      [...Array(30).keys()].map(tokenText).join(''),
-    );
+    expect(texts.map((p) => ('text' in p.content ? p.content.text : '')).join('')).toBe([...Array(30).keys()].map(tokenText).join(''));
     expect(end).toMatchObject({
       interrupted: false,
       finish_reason: 'stop',
@@ -84,7 +82,7 @@ describe('interrupts over WebSocket, down to the upstream socket', () => {
     await expectCutWithin(call, sentAt);
     // The gateway runs in this process, on this clock: it aborted the stream after the INTERRUPT was sent and
     // before the ACK arrived, and the upstream saw its socket close after that.
-    const upstreamClosedMs = ack.payload.upstream_closed_ms!.r1!;
+    const upstreamClosedMs = ack.payload.upstream_closed_ms!.r1;
     expect(upstreamClosedMs).toBeGreaterThanOrEqual(0);
     expect(upstreamClosedMs).toBeLessThanOrEqual(ackedAt - sentAt);
     expect(call.socketClosedAt! - sentAt).toBeGreaterThanOrEqual(upstreamClosedMs);
@@ -93,8 +91,8 @@ describe('interrupts over WebSocket, down to the upstream socket', () => {
     const ackIndex = client.indexOf((f) => f.msg_type === 'INTERRUPT_ACK');
     const after = framesAfter(ackIndex, 'r1');
     expect(after).toHaveLength(1);
-    expect(after[0]!.payload).toMatchObject({ interrupted: true, interrupt_reason: 'USER_NEW_INPUT' });
-    const end = after[0]!.payload;
+    expect(after[0].payload).toMatchObject({ interrupted: true, interrupt_reason: 'USER_NEW_INPUT' });
+    const end = after[0].payload;
     if (!isEndPayload(end)) throw new Error('expected the end frame');
     const textCount = client.textsOf('r1').length;
     expect(end.usage).toEqual({ prompt_tokens: null, completion_tokens: textCount, total_tokens: null, source: 'counted' });
@@ -127,7 +125,7 @@ describe('interrupts over WebSocket, down to the upstream socket', () => {
     for (const id of ['a', 'b', 'c']) {
       const after = framesAfter(ackIndex, id);
       expect(after).toHaveLength(1);
-      expect(after[0]!.payload).toMatchObject({ interrupted: true, interrupt_reason: 'STOP_ALL' });
+      expect(after[0].payload).toMatchObject({ interrupted: true, interrupt_reason: 'STOP_ALL' });
     }
   });
 
@@ -200,9 +198,7 @@ describe('interrupts over WebSocket, down to the upstream socket', () => {
       other.interrupt('shared-id');
       expect((await other.waitFor('INTERRUPT_ACK')).payload.status).toBe('NOT_FOUND');
       other.interrupt();
-      expect((await other.waitFor('INTERRUPT_ACK', (f) => f.payload.interrupt_request_id === null)).payload.status).toBe(
-        'NOT_FOUND',
-      );
+      expect((await other.waitFor('INTERRUPT_ACK', (f) => f.payload.interrupt_request_id === null)).payload.status).toBe('NOT_FOUND');
       const seen = client.responsesOf('shared-id').length;
       await client.textFrames('shared-id', seen + 5);
       expect(call.socketClosedAt).toBeUndefined();
@@ -223,9 +219,11 @@ describe('interrupts over WebSocket, down to the upstream socket', () => {
     client.close();
     client = await TestClient.registered(gateway.wsUrl);
     const active = async () =>
-      ((await (await fetch(`${gateway.httpUrl}/v1/requests`, { headers: { authorization: 'Bearer test-key' } })).json()) as {
-        data: { request_id: string }[];
-      }).data.map((r) => r.request_id);
+      (
+        (await (await fetch(`${gateway.httpUrl}/v1/requests`, { headers: { authorization: 'Bearer test-key' } })).json()) as {
+          data: { request_id: string }[];
+        }
+      ).data.map((r) => r.request_id);
 
     // The client stops reading; the first r1 writes megabytes (more than the socket buffers hold) and ends.
     client.socket.pause();

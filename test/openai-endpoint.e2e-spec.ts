@@ -36,7 +36,11 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
     });
   const metric = async (name: string) => {
     const text = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
-    return text.split('\n').find((line) => line.startsWith(name))?.split(' ').at(-1);
+    return text
+      .split('\n')
+      .find((line) => line.startsWith(name))
+      ?.split(' ')
+      .at(-1);
   };
 
   beforeEach(() => {
@@ -55,7 +59,7 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
     let text = '';
     for await (const chunk of stream) text += chunk.choices[0]?.delta?.content ?? '';
     expect(text).toBe([...Array(25).keys()].map(tokenText).join(''));
-    const call = upstream.calls[0]!;
+    const call = upstream.calls[0];
     expect(call.body).toMatchObject({ model: 'fake-model-large', stream: true, stream_options: { include_usage: true } });
     expect(call.headers.authorization).toBe(`Bearer ${DEFAULT_UPSTREAM_KEY}`);
   });
@@ -67,7 +71,7 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
     const plain = await lines({ model: 'fake-model', messages: [{ role: 'user', content: 'x' }], stream: true });
     expect(plain.at(-1)).toBe('data: [DONE]');
     expect(plain).toHaveLength(1 + 5 + 1 + 1); // role chunk, tokens, finish chunk, [DONE]
-    expect(JSON.parse(plain[1]!.slice('data: '.length))).toMatchObject({
+    expect(JSON.parse(plain[1].slice('data: '.length))).toMatchObject({
       object: 'chat.completion.chunk',
       choices: [{ delta: { content: 't0 ' } }],
     });
@@ -89,7 +93,7 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
     const completion = await openai.chat.completions.create({ model: 'fake-model', messages: [{ role: 'user', content: 'hi' }] });
     expect(completion.choices[0]?.message.content).toBe('t0 t1 t2 t3 ');
     expect(completion.usage?.completion_tokens).toBe(4);
-    expect(upstream.calls[0]!.body.stream).toBeUndefined();
+    expect(upstream.calls[0].body.stream).toBeUndefined();
   });
 
   it('closes the upstream when the openai SDK aborts mid-stream, and logs it as a 499', async () => {
@@ -285,13 +289,16 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
     // The slot comes back when the request ends.
     const abortedAt = performance.now();
     abort.abort();
-    await expectCutWithin(upstream.calls[0]!, abortedAt);
+    await expectCutWithin(upstream.calls[0], abortedAt);
     upstream.behavior = { kind: 'stream', tokens: 3, intervalMs: 0 };
     expect((await post({ ...streaming, stream: false })).status).toBe(200);
 
     // A task holds its slot until it ends, here when it is stopped.
     expect((await task(OTHER_KEY)).status).toBe(429);
-    const stop = await fetch(`${gateway.httpUrl}/v1/tasks/${taskId}/stop`, { method: 'POST', headers: { authorization: `Bearer ${OTHER_KEY}` } });
+    const stop = await fetch(`${gateway.httpUrl}/v1/tasks/${taskId}/stop`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${OTHER_KEY}` },
+    });
     expect(await stop.json()).toEqual({ task_id: taskId, stopped: true });
     expect((await task(OTHER_KEY)).status).toBe(202);
   });
@@ -314,12 +321,14 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
       await reader.read();
 
       const list = async (key: string) =>
-        ((await (await fetch(`${gateway.httpUrl}/v1/requests`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
-          data: { id: string; request_id: string; transport: string }[];
-        }).data;
+        (
+          (await (await fetch(`${gateway.httpUrl}/v1/requests`, { headers: { authorization: `Bearer ${key}` } })).json()) as {
+            data: { id: string; request_id: string; transport: string }[];
+          }
+        ).data;
       const mine = await list(CLIENT_KEY);
       expect(mine.map((r) => r.transport).sort()).toEqual(['http', 'ws']);
-      expect(Object.keys(mine[0]!).sort()).toEqual([
+      expect(Object.keys(mine[0]).sort()).toEqual([
         'age_ms',
         'completion_tokens',
         'id',

@@ -51,7 +51,7 @@ describe('durable requests, RESUME and several sockets per session', () => {
     await Promise.all([c.endOf('r1'), c.endOf('r2')]);
     const seqs = c.received.map((r) => r.frame.seq).filter((seq) => seq !== undefined);
     expect(seqs).toEqual(seqs.map((_, i) => i + 1));
-    expect(c.frames('REGISTER_ACK')[0]!.seq).toBeUndefined();
+    expect(c.frames('REGISTER_ACK')[0].seq).toBeUndefined();
   });
 
   it('keeps a durable request running through a refresh and replays every frame exactly once, in order', async () => {
@@ -78,7 +78,7 @@ describe('durable requests, RESUME and several sockets per session', () => {
       .filter((f): f is ServerEnvelope<'RESPONSE'> => f.msg_type === 'RESPONSE' && f.payload.request_id === 'story');
     const seqs = frames.map((f) => f.seq!);
     expect(seqs).toEqual([...new Set(seqs)].sort((a, b) => a - b));
-    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i)); // no gap
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0] + i)); // no gap
     const texts = frames.map((f) => f.payload).filter(isTextDeltaPayload);
     expect(texts.map((t) => t.text_stream_seq)).toEqual([...Array(120).keys()]);
     expect(frames.filter((f) => isEndPayload(f.payload))).toHaveLength(1);
@@ -128,7 +128,8 @@ describe('durable requests, RESUME and several sockets per session', () => {
     expect(end.interrupted).toBe(false);
     // Both tabs saw the same numbers for the frames they both got.
     const bySeq = new Map(tab1.received.filter((r) => r.frame.seq).map((r) => [r.frame.seq, JSON.stringify(r.frame.payload)]));
-    for (const { frame } of tab2.received) if (frame.seq && bySeq.has(frame.seq)) expect(JSON.stringify(frame.payload)).toBe(bySeq.get(frame.seq));
+    for (const { frame } of tab2.received)
+      if (frame.seq && bySeq.has(frame.seq)) expect(JSON.stringify(frame.payload)).toBe(bySeq.get(frame.seq));
   });
 
   it('says when the log no longer reaches back (gap), so the client reads the history instead', async () => {

@@ -9,7 +9,11 @@ describe('the embedded simulated model (no keys, no network)', () => {
   let client: TestClient;
 
   beforeEach(async () => {
-    gateway = await startGateway({ SIMULATED_TOKENS_PER_SECOND: '1000', SIMULATED_FIRST_TOKEN_DELAY_MS: '0', SIMULATED_REPLY_TOKENS: '40' });
+    gateway = await startGateway({
+      SIMULATED_TOKENS_PER_SECOND: '1000',
+      SIMULATED_FIRST_TOKEN_DELAY_MS: '0',
+      SIMULATED_REPLY_TOKENS: '40',
+    });
     client = await TestClient.connect(gateway.wsUrl);
   });
 

@@ -63,18 +63,23 @@ describe('speech over WebSocket (OpenAI-compatible speech server)', () => {
     const end = await c.endOf('r1');
 
     expect(speech.calls.map((call) => call.body.input)).toEqual(SENTENCES);
-    expect(speech.calls[0]!.body).toMatchObject({ model: 'gpt-4o-mini-tts', voice: 'alloy', response_format: 'pcm' });
+    expect(speech.calls[0].body).toMatchObject({ model: 'gpt-4o-mini-tts', voice: 'alloy', response_format: 'pcm' });
     const audio = c.audioOf('r1');
     expect(audio.map((f) => f.voice_stream_seq)).toEqual([...audio.keys()]);
-    expect(audio[0]!.content.audio_format).toEqual({ codec: 'pcm_s16le', sample_rate: 24000, channels: 1 });
+    expect(audio[0].content.audio_format).toEqual({ codec: 'pcm_s16le', sample_rate: 24000, channels: 1 });
     for (const [index, sentence] of SENTENCES.entries()) {
       const frames = audio.filter((f) => f.content.segment_index === index);
-      expect(frames[0]!.content.segment_text).toBe(sentence);
+      expect(frames[0].content.segment_text).toBe(sentence);
       expect(audioBytes(frames).equals(expectedSpeech(sentence))).toBe(true);
       expect(frames.reduce((ms, f) => ms + f.content.duration_ms!, 0)).toBeCloseTo(sentence.length * 10, 3);
     }
     expect(end).toMatchObject({ interrupted: false, finish_reason: 'stop', voice_frames: audio.length });
-    expect(c.textsOf('r1').map((t) => ('text' in t.content ? t.content.text : '')).join('')).toBe(WORDS.join(''));
+    expect(
+      c
+        .textsOf('r1')
+        .map((t) => ('text' in t.content ? t.content.text : ''))
+        .join(''),
+    ).toBe(WORDS.join(''));
     const endIndex = c.indexOf((f) => f.msg_type === 'RESPONSE' && isEndPayload(f.payload));
     const lastAudioIndex = c.received.findLastIndex((r) => r.frame.msg_type === 'RESPONSE' && isAudioPayload(r.frame.payload));
     expect(lastAudioIndex).toBeLessThan(endIndex);
@@ -113,7 +118,7 @@ describe('speech over WebSocket (OpenAI-compatible speech server)', () => {
     const ackIndex = c.indexOf((f) => f.msg_type === 'INTERRUPT_ACK');
     const after = c.received.slice(ackIndex + 1).map((r) => r.frame);
     expect(after).toHaveLength(1);
-    expect(after[0]!.payload).toMatchObject({ request_id: 'r1', interrupted: true, voice_frames: c.audioOf('r1').length });
+    expect(after[0].payload).toMatchObject({ request_id: 'r1', interrupted: true, voice_frames: c.audioOf('r1').length });
     expect(speech.calls.every((call) => call.socketClosedAt !== undefined || call.completed)).toBe(true);
   });
 
@@ -170,9 +175,7 @@ describe('speech over WebSocket (OpenAI-compatible speech server)', () => {
     expect(frames.map((f) => f.requestId)).toEqual(frames.map(() => 'bin-1'));
     expect(frames.map((f) => f.voiceStreamSeq)).toEqual([...frames.keys()]);
     expect(end.voice_frames).toBe(frames.length);
-    expect(Buffer.concat(frames.map((f) => f.audio)).equals(Buffer.concat(SENTENCES.map((s) => expectedSpeech(s))))).toBe(
-      true,
-    );
+    expect(Buffer.concat(frames.map((f) => f.audio)).equals(Buffer.concat(SENTENCES.map((s) => expectedSpeech(s))))).toBe(true);
     expect(c.audioOf('bin-1')).toHaveLength(0);
   });
 
@@ -186,12 +189,12 @@ describe('speech over WebSocket (OpenAI-compatible speech server)', () => {
     await c.waitFor('RESPONSE', () => c.audioOf('r1').length >= 1);
     c.socket.pause();
     await sleep(500);
-    const firstCall = speech.calls[0]!;
+    const firstCall = speech.calls[0];
     const writtenWhilePaused = firstCall.bytesWritten;
     await sleep(300);
     // Backpressure reached the speech server: it could not write on while the client was not reading.
     expect(firstCall.bytesWritten).toBe(writtenWhilePaused);
-    expect(firstCall.bytesWritten).toBeLessThan(SENTENCES[0]!.length * 480_000);
+    expect(firstCall.bytesWritten).toBeLessThan(SENTENCES[0].length * 480_000);
 
     c.interrupt('r1');
     await sleep(100);
@@ -329,7 +332,7 @@ describe('speech over WebSocket (the real espeak-ng)', () => {
       upstream.behavior = endlessSentences;
       c.request('r1');
       await c.waitFor('RESPONSE', () => c.audioOf('r1').length >= 3);
-      expect(c.audioOf('r1')[0]!.content.audio_format).toEqual({ codec: 'pcm_s16le', sample_rate: 22050, channels: 1 });
+      expect(c.audioOf('r1')[0].content.audio_format).toEqual({ codec: 'pcm_s16le', sample_rate: 22050, channels: 1 });
       c.interrupt('r1');
       await c.endOf('r1');
       const deadline = performance.now() + 2000;

@@ -146,10 +146,16 @@ describe('tasks over REST, and stops with an explicit scope', () => {
     const call = await upstream.call(0);
     await sleep(50);
     const stoppedAt = performance.now();
-    expect((await api<{ stopped: boolean }>('POST', `/v1/tasks/${task.task_id}/stop`)).body).toEqual({ task_id: task.task_id, stopped: true });
+    expect((await api<{ stopped: boolean }>('POST', `/v1/tasks/${task.task_id}/stop`)).body).toEqual({
+      task_id: task.task_id,
+      stopped: true,
+    });
     await expectCutWithin(call, stoppedAt);
     await sleep(20);
-    expect((await api<TaskView>('GET', `/v1/tasks/${task.task_id}`)).body).toMatchObject({ state: 'interrupted', end: { interrupted: true } });
+    expect((await api<TaskView>('GET', `/v1/tasks/${task.task_id}`)).body).toMatchObject({
+      state: 'interrupted',
+      end: { interrupted: true },
+    });
     expect((await api('GET', `/v1/tasks/${task.task_id}`, undefined, OTHER)).status).toBe(404);
   });
 
@@ -178,14 +184,14 @@ describe('tasks over REST, and stops with an explicit scope', () => {
     a.send('INTERRUPT', { reason: 'STOP_EVERYTHING', scope: 'user' });
     const ack = await a.waitFor('INTERRUPT_ACK');
     expect(ack.payload).toMatchObject({ scope: 'user', interrupted_request_ids: ['a1'], stopped_elsewhere: 2, status: 'SUCCESS' });
-    await Promise.all([a1, b1, t1].map((call) => expectCutWithin(call!, sentAt)));
+    await Promise.all([a1, b1, t1].map((call) => expectCutWithin(call, sentAt)));
     expect((await b.endOf('b1')).interrupt_reason).toBe('STOP_EVERYTHING');
     await sleep(100);
-    expect(s1!.socketClosedAt).toBeUndefined();
+    expect(s1.socketClosedAt).toBeUndefined();
 
     // The same over HTTP.
     expect((await api('POST', '/v1/users/me/stop', undefined, OTHER)).body).toEqual({ stopped: 1 });
-    await expectCutWithin(s1!, performance.now());
+    await expectCutWithin(s1, performance.now());
   });
 
   it('stops one session’s requests over HTTP, for its owner only', async () => {

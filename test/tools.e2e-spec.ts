@@ -79,7 +79,7 @@ describe('tool calls that stay consistent through interrupts', () => {
     upstream.behavior = { kind: 'stream', words: ['Hi. '], tokens: 1, intervalMs: 0 };
     c.request('r1', 'hello');
     await c.endOf('r1');
-    const names = (upstream.calls[0]!.body.tools as { function: { name: string } }[]).map((t) => t.function.name).sort();
+    const names = (upstream.calls[0].body.tools as { function: { name: string } }[]).map((t) => t.function.name).sort();
     expect(names).toEqual(['get_current_time', 'get_weather', 'http_get']);
   });
 
@@ -88,9 +88,14 @@ describe('tool calls that stay consistent through interrupts', () => {
     c.request('r1', 'what time is it?');
     expect(await c.endOf('r1')).toMatchObject({ interrupted: false, finish_reason: 'stop' });
     expect(c.frames('TOOL_STATUS').map((f) => f.payload.state)).toEqual(['started', 'completed']);
-    const result = JSON.parse(toolResult(upstream.calls[1]!.body, 'c1') as string) as { timezone: string };
+    const result = JSON.parse(toolResult(upstream.calls[1].body, 'c1') as string) as { timezone: string };
     expect(result.timezone).toBe('Asia/Shanghai');
-    expect(c.textsOf('r1').map((t) => ('text' in t.content ? t.content.text : '')).join('')).toBe('It is late. ');
+    expect(
+      c
+        .textsOf('r1')
+        .map((t) => ('text' in t.content ? t.content.text : ''))
+        .join(''),
+    ).toBe('It is late. ');
   });
 
   it('asks the client with FUNCTION_CALL and continues with its FUNCTION_RESULT', async () => {
@@ -100,7 +105,7 @@ describe('tool calls that stay consistent through interrupts', () => {
     expect(fc.payload).toEqual({ request_id: 'r1', call_id: 'w1', name: 'get_weather', arguments: '{"city":"Paris"}' });
     c.send('FUNCTION_RESULT', { request_id: 'r1', call_id: 'w1', result: { sky: 'clear' } });
     await c.endOf('r1');
-    expect(toolResult(upstream.calls[1]!.body, 'w1')).toBe('{"sky":"clear"}');
+    expect(toolResult(upstream.calls[1].body, 'w1')).toBe('{"sky":"clear"}');
     expect(c.frames('TOOL_STATUS').map((f) => [f.payload.executor, f.payload.state])).toEqual([
       ['client', 'started'],
       ['client', 'completed'],
@@ -146,7 +151,11 @@ describe('tool calls that stay consistent through interrupts', () => {
 
   it('withdraws a FUNCTION_CALL the client did not answer in time with FUNCTION_CANCEL, and goes on without it', async () => {
     await gateway.close();
-    gateway = await startGateway({ LLM_BASE_URL: upstream.origin + '/v1', LLM_API_KEY: DEFAULT_UPSTREAM_KEY, TOOLS_CLIENT_TIMEOUT_MS: '300' });
+    gateway = await startGateway({
+      LLM_BASE_URL: upstream.origin + '/v1',
+      LLM_API_KEY: DEFAULT_UPSTREAM_KEY,
+      TOOLS_CLIENT_TIMEOUT_MS: '300',
+    });
     c.close();
     c = await TestClient.registered(gateway.wsUrl, { function_calling: [WEATHER_TOOL] });
     upstream.behavior = toolScript(() => [call('w1', 'get_weather', { city: 'Lima' })]);
@@ -161,7 +170,7 @@ describe('tool calls that stay consistent through interrupts', () => {
     ]);
     const cancelIndex = c.indexOf((f) => f.msg_type === 'FUNCTION_CANCEL');
     expect(cancelIndex).toBeLessThan(c.indexOf((f) => f.msg_type === 'TOOL_STATUS' && f.payload.state === 'failed'));
-    expect(toolResult(upstream.calls[1]!.body, 'w1')).toBe('{"error":"the client did not answer within 300 ms"}');
+    expect(toolResult(upstream.calls[1].body, 'w1')).toBe('{"error":"the client did not answer within 300 ms"}');
     // Too late: ignored.
     c.send('FUNCTION_RESULT', { request_id: 'r1', call_id: 'w1', result: { sky: 'late' } });
     await nextTurnSucceeds();
@@ -191,7 +200,12 @@ describe('tool calls that stay consistent through interrupts', () => {
     await c.waitFor('TOOL_STATUS', (f) => f.payload.call_id === 'slow' && f.payload.state === 'started');
     c.interrupt('r1');
     await c.endOf('r1');
-    expect(c.frames('TOOL_STATUS').filter((f) => f.payload.state === 'cancelled').map((f) => f.payload.call_id)).toEqual(['slow']);
+    expect(
+      c
+        .frames('TOOL_STATUS')
+        .filter((f) => f.payload.state === 'cancelled')
+        .map((f) => f.payload.call_id),
+    ).toEqual(['slow']);
     const body = await nextTurnSucceeds();
     expect(JSON.parse(toolResult(body, 'fast') as string)).toHaveProperty('iso_utc');
     expect(toolResult(body, 'slow')).toBe('{"error":"cancelled by user"}');

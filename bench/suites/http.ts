@@ -29,8 +29,7 @@ const WARM_UP = 10;
 /** How long an abort may take before the upstream counts as left running. */
 const CLOSE_WINDOW_MS = 1000;
 
-const body = (id: string) =>
-  JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: `bench (${id})` }], stream: true });
+const body = (id: string) => JSON.stringify({ model: 'fake-model', messages: [{ role: 'user', content: `bench (${id})` }], stream: true });
 
 /** Sends a chat completion; resolves when `count` SSE events have arrived, with the time of the first. */
 async function startStream(target: HttpTarget, id: string, count: number, signal?: AbortSignal) {

@@ -31,7 +31,11 @@ function worstFrames(): string[] {
     `{"version":"1.0","msg_type":"FUNCTION_RESULT","payload":{"request_id":"r","call_id":"c","result":${'['.repeat(depth)}${']'.repeat(depth)}}}`,
     JSON.stringify({ version: '1.0', msg_type: 'FUNCTION_RESULT', payload: { request_id: 'r', call_id: 'c', result: wide } }),
     // `"f1234":1,` is 10 to 12 bytes.
-    JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', payload: Object.fromEntries(Array.from({ length: Math.floor((FRAME_BYTES - 100) / 12) }, (_, i) => [`f${i}`, 1])) }),
+    JSON.stringify({
+      version: '1.0',
+      msg_type: 'HEARTBEAT',
+      payload: Object.fromEntries(Array.from({ length: Math.floor((FRAME_BYTES - 100) / 12) }, (_, i) => [`f${i}`, 1])),
+    }),
   ];
   if (frames.some((frame) => frame.length > FRAME_BYTES)) throw new Error('a worst frame is over the frame limit');
   return frames;
@@ -55,8 +59,9 @@ export async function measureSoak(target: Target, upstream: FakeUpstream, option
     for (let i = 0; i < count; i++) {
       // As fast as the gateway reads, but no faster: a megabyte queued here would stall this process, and
       // with it the healthy client whose gaps are measured.
-      if (hostile.socket.bufferedAmount > 256 * 1024) await new Promise((resolve) => hostile.socket.send(worst[i % worst.length]!, resolve));
-      else hostile.socket.send(worst[i % worst.length]!);
+      if (hostile.socket.bufferedAmount > 256 * 1024)
+        await new Promise((resolve) => hostile.socket.send(worst[i % worst.length], resolve));
+      else hostile.socket.send(worst[i % worst.length]);
     }
     // Answered after every frame before it (the hostile HEARTBEATs have answers of their own).
     const answered = hostile.next((f) => f.msg_type === 'INTERRUPT_ACK');
@@ -77,7 +82,7 @@ export async function measureSoak(target: Target, upstream: FakeUpstream, option
     rounds.push({ gap: healthy.longestGapMs, seconds: (performance.now() - startedAt) / 1000 });
   }
   const after = await target.liveMemory();
-  const median = (pick: (round: { gap: number; seconds: number }) => number) => rounds.map(pick).sort((a, b) => a - b)[1]!;
+  const median = (pick: (round: { gap: number; seconds: number }) => number) => rounds.map(pick).sort((a, b) => a - b)[1];
   healthy.close();
   hostile.close();
   return {

@@ -72,9 +72,9 @@ export async function measureSpeech(
   const current = clients.map((_, s) => `sp${s}r0`);
   const firstAudio = await Promise.all(
     clients.map(async (client, s) => {
-      const text = client.textFrame(current[s]!, 0);
-      const audio = client.audioFrame(current[s]!, 0);
-      client.request(current[s]!);
+      const text = client.textFrame(current[s], 0);
+      const audio = client.audioFrame(current[s], 0);
+      client.request(current[s]);
       const [textAt, audioAt] = await within(Promise.all([text, audio]), 30_000, `first audio of ${current[s]}`);
       return audioAt - textAt;
     }),
@@ -87,8 +87,8 @@ export async function measureSpeech(
   const providerClosed: number[] = [];
   for (let t = 0; t < options.trials; t++) {
     const s = t % clients.length;
-    const client = clients[s]!;
-    const id = current[s]!;
+    const client = clients[s];
+    const id = current[s];
     const calls = openCallsOf(speech, id);
     const interrupt = client.interrupt(id);
     const ackAt = await within(interrupt.ack, 10_000, `ACK of ${id}`);
@@ -100,7 +100,7 @@ export async function measureSpeech(
     if (closedAt.length > 0) providerClosed.push(Math.max(...closedAt) - interrupt.sentAt);
     lastAudio.push(Math.max(0, (client.lastAudioAt.get(id) ?? 0) - interrupt.sentAt));
     current[s] = `sp${s}r${t + 1}`;
-    client.request(current[s]!);
+    client.request(current[s]);
   }
   for (const client of clients) client.close();
   await sleep(300);

@@ -56,18 +56,18 @@ async function loadedInterrupts(target: Target, upstream: FakeUpstream, options:
   const current = clients.map((_, s) => `load-${s}-0`);
   await Promise.all(
     clients.map((client, s) => {
-      const second = client.textFrame(current[s]!, 1);
-      client.request(current[s]!);
+      const second = client.textFrame(current[s], 1);
+      client.request(current[s]);
       return within(second, 30_000, `first frames of ${current[s]}`);
     }),
   );
   const samples: Sample[] = [];
   for (let t = 0; t < options.trials; t++) {
     const s = t % clients.length;
-    const client = clients[s]!;
-    samples.push(await interruptOnce(client, upstream, current[s]!));
+    const client = clients[s];
+    samples.push(await interruptOnce(client, upstream, current[s]));
     current[s] = `load-${s}-${t + 1}`;
-    client.request(current[s]!);
+    client.request(current[s]);
     await sleep(2);
   }
   for (const client of clients) client.close();

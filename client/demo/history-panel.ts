@@ -15,13 +15,19 @@ function item(message: HistoryMessage): HTMLLIElement {
   li.dataset.role = message.role;
   if (message.interrupted) {
     li.dataset.interrupted = message.interrupted.kept;
-    li.append(element('span', { className: 'interrupted', text: `interrupted (${message.interrupted.reason}) · kept what was ${message.interrupted.kept}` }));
+    li.append(
+      element('span', {
+        className: 'interrupted',
+        text: `interrupted (${message.interrupted.reason}) · kept what was ${message.interrupted.kept}`,
+      }),
+    );
   }
   if (message.failed) li.append(element('span', { className: 'interrupted', text: 'failed' }));
   return li;
 }
 
 function contentOf(message: HistoryMessage): string {
-  if (message.role === 'assistant' && message.tool_calls?.length) return `calls ${message.tool_calls.map((c) => c.function.name).join(', ')}`;
+  if (message.role === 'assistant' && message.tool_calls?.length)
+    return `calls ${message.tool_calls.map((c) => c.function.name).join(', ')}`;
   return message.content ?? '';
 }

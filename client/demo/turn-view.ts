@@ -44,7 +44,7 @@ export class TurnView {
         this.mark.textContent = frame.error.code === 'TTS_ERROR' ? 'speech failed; text only' : frame.error.message;
         return;
       case 'end':
-        return this.ended(frame.end);
+        { this.ended(frame.end); return; }
       case 'audio':
         this.audioMs[frame.chunk.voiceStreamSeq] = frame.chunk.durationMs ?? 0;
         return;

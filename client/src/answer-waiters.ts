@@ -28,11 +28,11 @@ export class AnswerWaiters {
     return new Observable<ServerPayloads[T]>((subscriber) => {
       const waiter: Waiter = {
         type,
-        matches: matches as (payload: never) => boolean,
+        matches: matches,
         deliver: ((payload: ServerPayloads[T]) => {
           subscriber.next(payload);
           subscriber.complete();
-        }) as (payload: never) => void,
+        }),
       };
       this.waiters.push(waiter);
       return () => (this.waiters = this.waiters.filter((w) => w !== waiter));

@@ -112,12 +112,10 @@ export class GatewayClient {
 
   constructor(private readonly options: GatewayClientOptions) {
     this.ackTimeoutMs = options.ackTimeoutMs ?? DEFAULT_ACK_TIMEOUT_MS;
-    options.player?.played$
-      .pipe(takeUntil(this.closing$))
-      .subscribe((report) => {
-        // Advice, not state: one lost while offline is superseded by the next.
-        if (this.socket?.open) this.socket.send('PLAYBACK', report, this.ack?.session_id);
-      });
+    options.player?.played$.pipe(takeUntil(this.closing$)).subscribe((report) => {
+      // Advice, not state: one lost while offline is superseded by the next.
+      if (this.socket?.open) this.socket.send('PLAYBACK', report, this.ack?.session_id);
+    });
   }
 
   get status(): ConnectionStatus {
@@ -357,19 +355,19 @@ export class GatewayClient {
   private handle(envelope: ServerEnvelope): void {
     switch (envelope.msg_type) {
       case 'REGISTER_ACK':
-        return this.registered(envelope.payload);
+        { this.registered(envelope.payload); return; }
       case 'RESUME_ACK':
-        return this.resumed(envelope.payload);
+        { this.resumed(envelope.payload); return; }
       case 'RESPONSE':
-        return this.deliver(responseFrame(envelope.payload));
+        { this.deliver(responseFrame(envelope.payload)); return; }
       case 'TOOL_STATUS':
-        return this.deliver({ kind: 'tool', requestId: envelope.payload.request_id, status: envelope.payload });
+        { this.deliver({ kind: 'tool', requestId: envelope.payload.request_id, status: envelope.payload }); return; }
       case 'FUNCTION_CALL':
-        return this.callFunction(envelope.payload);
+        { this.callFunction(envelope.payload); return; }
       case 'FUNCTION_CANCEL':
         return this.functionCalls.get(envelope.payload.call_id)?.abort.abort();
       case 'ERROR':
-        return this.failed(envelope.payload);
+        { this.failed(envelope.payload); return; }
       case 'SERVER_SHUTDOWN':
         this.retryAfterMs = envelope.payload.retry_after_ms;
         return;
@@ -491,9 +489,10 @@ export class GatewayClient {
   /** Waits for the answer to a message about to be sent. */
   private answer<T extends ServerMsgType>(type: T, matches?: (payload: ServerPayloads[T]) => boolean): Promise<ServerPayloads[T]> {
     return firstValueFrom(
-      this.answers
-        .wait(type, this.ackTimeoutMs, matches)
-        .pipe(takeUntil(this.closing$), throwIfEmpty(() => new ClientClosedError())),
+      this.answers.wait(type, this.ackTimeoutMs, matches).pipe(
+        takeUntil(this.closing$),
+        throwIfEmpty(() => new ClientClosedError()),
+      ),
     );
   }
 

@@ -5,5 +5,5 @@
  */
 export function newRequestId(): string {
   const [high, low] = crypto.getRandomValues(new Uint32Array(2));
-  return `req_${Date.now().toString(36)}_${high!.toString(36)}${low!.toString(36)}`;
+  return `req_${Date.now().toString(36)}_${high.toString(36)}${low.toString(36)}`;
 }

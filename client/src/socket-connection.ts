@@ -57,9 +57,7 @@ export class SocketConnection {
   }
 
   send<T extends ClientMsgType>(type: T, payload: ClientPayloads[T], sessionId?: string): void {
-    this.socket.send(
-      JSON.stringify({ version: PROTOCOL_VERSION, msg_type: type, session_id: sessionId, payload, timestamp: Date.now() }),
-    );
+    this.socket.send(JSON.stringify({ version: PROTOCOL_VERSION, msg_type: type, session_id: sessionId, payload, timestamp: Date.now() }));
   }
 
   /**

@@ -56,12 +56,12 @@ describe('client functions (FUNCTION_CALL handlers)', () => {
       return { sky: 'clear', celsius: 21 };
     });
     const frames = await lastValueFrom(client.request('weather in Paris?').pipe(toArray()));
-    const offered = (upstream.calls[0]!.body.tools as { function: { name: string; parameters: unknown } }[]).find(
+    const offered = (upstream.calls[0].body.tools as { function: { name: string; parameters: unknown } }[]).find(
       (t) => t.function.name === 'get_weather',
     );
     expect(offered?.function.parameters).toEqual({ type: 'object', properties: { city: { type: 'string' } }, required: ['city'] });
     expect(calls).toEqual([{ city: 'Paris' }]);
-    expect(toolResult(upstream.calls[1]!.body)).toBe('{"sky":"clear","celsius":21}');
+    expect(toolResult(upstream.calls[1].body)).toBe('{"sky":"clear","celsius":21}');
     expect(frames.flatMap((f) => (f.kind === 'tool' ? [[f.status.executor, f.status.state]] : []))).toEqual([
       ['client', 'started'],
       ['client', 'completed'],
@@ -75,7 +75,7 @@ describe('client functions (FUNCTION_CALL handlers)', () => {
       throw new Error('no such city');
     });
     await client.request('weather in Atlantis?').ended();
-    expect(toolResult(upstream.calls[1]!.body)).toBe('{"error":"no such city"}');
+    expect(toolResult(upstream.calls[1].body)).toBe('{"error":"no such city"}');
   });
 
   it('aborts the handler’s signal when the user interrupts', async () => {

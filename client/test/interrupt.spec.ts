@@ -30,7 +30,10 @@ describe('optimistic interrupts', () => {
   });
 
   const textFramesOnTheWire = (requestId: string, from: ServerEnvelope[]) =>
-    from.filter((m) => m.msg_type === 'RESPONSE' && m.payload.request_id === requestId && 'text_stream_seq' in m.payload && m.payload.text_stream_seq >= 0);
+    from.filter(
+      (m) =>
+        m.msg_type === 'RESPONSE' && m.payload.request_id === requestId && 'text_stream_seq' in m.payload && m.payload.text_stream_seq >= 0,
+    );
 
   it('drops the frames of an interrupted request at once, before the ACK, and reports the latencies', async () => {
     const reply = client.request('tell me a story');
@@ -61,7 +64,7 @@ describe('optimistic interrupts', () => {
     expect(ack).toMatchObject({ status: 'SUCCESS', interrupted_request_ids: [reply.requestId] });
     expect(ackMs).toBeGreaterThan(0);
     expect(ackMs).toBeLessThanOrEqual(performance.now() - sentAt);
-    const upstreamClosedMs = ack.upstream_closed_ms![reply.requestId]!;
+    const upstreamClosedMs = ack.upstream_closed_ms![reply.requestId];
     expect(upstreamClosedMs).toBeLessThanOrEqual(ackMs);
     await expectCutWithin(call, sentAt, 2000);
   });
@@ -81,7 +84,7 @@ describe('optimistic interrupts', () => {
     expect(firstCall.completed).toBe(false);
     expect(reports).toHaveLength(1);
     expect(reports[0]).toMatchObject({ requestId: first.requestId, reason: 'USER_NEW_INPUT', stopped: [first.requestId] });
-    expect('outcome' in reports[0]! && reports[0].outcome.ack.status).toBe('SUCCESS');
+    expect('outcome' in reports[0] && reports[0].outcome.ack.status).toBe('SUCCESS');
   });
 
   it('stops every running reply without an id', async () => {

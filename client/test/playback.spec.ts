@@ -54,13 +54,19 @@ describe.each(['binary', 'json'] as const)('audio and playback reports (%s audio
     expect(played.map((c) => c.voiceStreamSeq)).toEqual(audio.map((_, i) => i));
     expect(played.length).toBe((await reply.ended()).voice_frames);
     expect(played[0]).toMatchObject({ format: { codec: 'pcm_s16le', sample_rate: 24000, channels: 1 }, durationMs: 100 });
-    expect(played[0]!.audio.length).toBe(4800);
+    expect(played[0].audio.length).toBe(4800);
   });
 
   it('reports playback and, at the interrupt, where it stopped: the gateway keeps what was heard', async () => {
     upstream.behavior = { kind: 'stream', words: WORDS, intervalMs: 5 };
     const reply = client.request('a story');
-    await firstValueFrom(reply.pipe(filter((f) => f.kind === 'audio'), take(6), toArray()));
+    await firstValueFrom(
+      reply.pipe(
+        filter((f) => f.kind === 'audio'),
+        take(6),
+        toArray(),
+      ),
+    );
     // 100 ms frames: sentence 1 is frames 0-2, sentence 2 frames 3-4.
     sink.hear(reply.requestId, 3, 50);
     const outcome = reply.interrupt('BARGE_IN');
@@ -77,7 +83,13 @@ describe.each(['binary', 'json'] as const)('audio and playback reports (%s audio
   it('forwards the player’s reports as PLAYBACK, so an interrupt of everything still knows what was heard', async () => {
     upstream.behavior = { kind: 'stream', words: WORDS, intervalMs: 5 };
     const reply = client.request('a story');
-    await firstValueFrom(reply.pipe(filter((f) => f.kind === 'audio'), take(6), toArray()));
+    await firstValueFrom(
+      reply.pipe(
+        filter((f) => f.kind === 'audio'),
+        take(6),
+        toArray(),
+      ),
+    );
     sink.hear(reply.requestId, 3, 0);
     await client.interrupt();
     expect(sink.stoppedAll).toBe(1);

@@ -40,9 +40,13 @@ describe('reconnecting and resuming', () => {
     c.status$.subscribe((status) => statuses.push(status));
     return statuses;
   };
-  const reopened = (c: GatewayClient) => firstValueFrom(c.status$.pipe(filter((s) => s === 'reconnecting'), take(1))).then(() =>
-    firstValueFrom(c.status$.pipe(filter((s) => s === 'open'))),
-  );
+  const reopened = (c: GatewayClient) =>
+    firstValueFrom(
+      c.status$.pipe(
+        filter((s) => s === 'reconnecting'),
+        take(1),
+      ),
+    ).then(() => firstValueFrom(c.status$.pipe(filter((s) => s === 'open'))));
 
   beforeEach(() => {
     upstream = new FakeUpstream();

@@ -40,12 +40,12 @@ export function encodeAudioFrame(requestId: string, voiceStreamSeq: number, audi
 
 /** Writes the session frame number into an encoded frame (it is only known when the frame is sent). */
 export function setAudioFrameSeq(frame: Uint8Array, seq: number): void {
-  new DataView(frame.buffer, frame.byteOffset).setUint32(2 + frame[1]! + 4, seq);
+  new DataView(frame.buffer, frame.byteOffset).setUint32(2 + frame[1] + 4, seq);
 }
 
 export function decodeAudioFrame(frame: Uint8Array): BinaryAudioFrame {
   if (frame.length < 11 || frame[0] !== AUDIO_FRAME_KIND) throw new RangeError('not an audio frame');
-  const idLength = frame[1]!;
+  const idLength = frame[1];
   const voiceAt = 2 + idLength;
   if (frame.length < voiceAt + 8) throw new RangeError('truncated audio frame');
   const view = new DataView(frame.buffer, frame.byteOffset);

@@ -39,9 +39,7 @@ export const EnvelopeSchema = z.object({
 export const ClientToolDefinition = z.object({
   type: z.literal('function'),
   function: z.object({
-    name: z
-      .string()
-      .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -'),
+    name: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'must be 1–64 letters, digits, _ or -'),
     description: z.string().max(2048).optional(),
     parameters: jsonObject.optional(),
   }),
@@ -51,7 +49,10 @@ export const ClientToolDefinition = z.object({
  * Checked by the auth service, so that a missing or wrong credential is
  * answered with AUTH_FAILED rather than a schema error.
  */
-const CredentialsSchema = z.object({ auth_type: z.string().max(32), api_key: z.string().max(512) }).partial().nullish();
+const CredentialsSchema = z
+  .object({ auth_type: z.string().max(32), api_key: z.string().max(512) })
+  .partial()
+  .nullish();
 export type Credentials = z.output<typeof CredentialsSchema>;
 
 /**

@@ -37,7 +37,10 @@ export const ERROR_CODES = {
   REQUEST_NOT_FOUND: { status: 404, message: 'No such active request' },
   TASK_NOT_FOUND: { status: 404, message: 'No such task' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such endpoint' },
-  REQUEST_CANCELLED: { status: 503, message: 'The request was stopped before it finished (a stop of the request, its user or the gateway)' },
+  REQUEST_CANCELLED: {
+    status: 503,
+    message: 'The request was stopped before it finished (a stop of the request, its user or the gateway)',
+  },
   REGISTER_TIMEOUT: { status: 408, message: 'No REGISTER in time', closeCode: 1008 },
   SERVER_BUSY: { status: 503, message: 'The gateway is at its session limit', closeCode: 1013 },
   SESSION_LIMITED: { status: 429, message: 'This API key has as many sessions as it may have at once', closeCode: 1013 },

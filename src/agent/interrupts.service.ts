@@ -64,7 +64,7 @@ export class InterruptService {
       elsewhere: outcome.here.length - here.length,
       upstreamClosedMs: Object.fromEntries(here.flatMap((r) => (r.upstreamClosedMs === undefined ? [] : [[r.id, r.upstreamClosedMs]]))),
     };
-    if (!outcome.elsewhere) return this.acknowledge(session, payload, scope, local, receivedAt);
+    if (!outcome.elsewhere) { this.acknowledge(session, payload, scope, local, receivedAt); return; }
     const release = session.remote.hold();
     return outcome.elsewhere
       .then((remote) => this.acknowledge(session, payload, scope, this.withRemote(session, local, remote), receivedAt))
@@ -72,7 +72,11 @@ export class InterruptService {
   }
 
   /** Where the request runs, when it runs on another instance (the session moved here while it ran). */
-  private runsOn(session: Session, requestId: string, payload: InterruptPayload): { instanceId: string; playedUntil: InterruptPayload['played_until'] } | undefined {
+  private runsOn(
+    session: Session,
+    requestId: string,
+    payload: InterruptPayload,
+  ): { instanceId: string; playedUntil: InterruptPayload['played_until'] } | undefined {
     const remote = session.remote.find(requestId);
     return remote && { instanceId: remote.instanceId, playedUntil: payload.played_until };
   }
@@ -89,7 +93,13 @@ export class InterruptService {
     return { ...local, here: [...local.here, ...mine], elsewhere: local.elsewhere + remote.length - mine.length };
   }
 
-  private acknowledge(session: Session, payload: InterruptPayload, scope: InterruptScope, outcome: InterruptOutcome, receivedAt: number): void {
+  private acknowledge(
+    session: Session,
+    payload: InterruptPayload,
+    scope: InterruptScope,
+    outcome: InterruptOutcome,
+    receivedAt: number,
+  ): void {
     const ack: InterruptAckPayload = {
       interrupt_request_id: payload.interrupt_request_id ?? null,
       scope,

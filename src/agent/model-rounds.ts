@@ -59,4 +59,3 @@ export function modelRounds(context: ModelRoundsContext, round = 0): Observable<
     return concat(model$, next$);
   });
 }
-

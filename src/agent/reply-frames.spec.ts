@@ -96,7 +96,9 @@ describe('ReplyFrames with a session whose client reads slowly', () => {
     expect([...session.requestsWithQueuedAudio()]).toEqual([request]);
     frames.retract(session.dropRequest(request, 'audio'));
     socket.drain();
-    const payloads = socket.sent.map((data) => (JSON.parse(data) as { payload: { voice_stream_seq: number; voice_frames?: number } }).payload);
+    const payloads = socket.sent.map(
+      (data) => (JSON.parse(data) as { payload: { voice_stream_seq: number; voice_frames?: number } }).payload,
+    );
     expect(payloads.map((p) => p.voice_stream_seq)).toEqual([0, -1]);
     expect(payloads[1]).toMatchObject({ voice_frames: 1 });
   });

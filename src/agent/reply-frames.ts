@@ -8,10 +8,7 @@ import type { SpeechLedger } from '../tts/speech-ledger.js';
 import type { SpokenChunk } from '../tts/speech.service.js';
 import type { AudioFormat } from '../tts/tts-provider.js';
 
-export type ReplyOutcome =
-  | { kind: 'finished' }
-  | { kind: 'interrupted'; cancellation: Cancellation }
-  | { kind: 'failed'; code: ErrorCode };
+export type ReplyOutcome = { kind: 'finished' } | { kind: 'interrupted'; cancellation: Cancellation } | { kind: 'failed'; code: ErrorCode };
 
 export type AudioFrame = { kind: 'json'; payload: AudioPayload } | { kind: 'binary'; voiceStreamSeq: number; audio: Uint8Array };
 

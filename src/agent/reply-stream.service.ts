@@ -37,7 +37,10 @@ export class ReplyStream {
     return this.speech.format;
   }
 
-  of(context: RequestContext, hooks: { speak: boolean; onUpstreamClosed: () => void; onSpeechTornDown: () => void }): Observable<ReplyEvent> {
+  of(
+    context: RequestContext,
+    hooks: { speak: boolean; onUpstreamClosed: () => void; onSpeechTornDown: () => void },
+  ): Observable<ReplyEvent> {
     const { session, request, turn } = context;
     const reply$ = defer(() => from(this.conversations.promptFor(session.id))).pipe(
       switchMap((history) =>

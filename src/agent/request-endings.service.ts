@@ -69,7 +69,12 @@ export class RequestEndings {
     const limit = this.llm.descriptor.simulated ? this.config.simulated.replyTokens : undefined;
     this.metrics.ended(transport, 'interrupted', request.usage.completionTokens, limit);
     log.info(
-      { reason: cancellation.reason, source: cancellation.source, completion_tokens: request.usage.completionTokens, latency_ms: since(cancellation.receivedAt) },
+      {
+        reason: cancellation.reason,
+        source: cancellation.source,
+        completion_tokens: request.usage.completionTokens,
+        latency_ms: since(cancellation.receivedAt),
+      },
       'request interrupted',
     );
   }

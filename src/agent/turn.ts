@@ -16,10 +16,7 @@ interface Round {
   calls: ToolCall[];
 }
 
-export type TurnEnding =
-  | { kind: 'finished' }
-  | { kind: 'failed' }
-  | { kind: 'interrupted'; reason: string; heardText?: string };
+export type TurnEnding = { kind: 'finished' } | { kind: 'failed' } | { kind: 'interrupted'; reason: string; heardText?: string };
 
 /**
  * One user turn as it happens: the user's text, then each model call (its

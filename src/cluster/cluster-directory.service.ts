@@ -121,7 +121,11 @@ export class ClusterDirectory {
     const { redis, keys, instanceId } = this.redis;
     this.quietly(
       'session record',
-      redis.multi().hset(key, 'owner', instanceId, 'record', JSON.stringify(record)).sadd(keys.instanceSessions(instanceId), sessionId).exec(),
+      redis
+        .multi()
+        .hset(key, 'owner', instanceId, 'record', JSON.stringify(record))
+        .sadd(keys.instanceSessions(instanceId), sessionId)
+        .exec(),
     );
   }
 
@@ -134,7 +138,16 @@ export class ClusterDirectory {
   /** Takes a session over from `from` (a handover, or a dead owner); false when someone else was quicker. */
   async moveSession(sessionId: string, from: string, to = this.redis.instanceId): Promise<boolean> {
     const { redis, keys } = this.redis;
-    const moved = await redis.eval(MOVE_SESSION, 3, keys.session(sessionId), keys.instanceSessions(from), keys.instanceSessions(to), from, to, sessionId);
+    const moved = await redis.eval(
+      MOVE_SESSION,
+      3,
+      keys.session(sessionId),
+      keys.instanceSessions(from),
+      keys.instanceSessions(to),
+      from,
+      to,
+      sessionId,
+    );
     return moved === 1;
   }
 

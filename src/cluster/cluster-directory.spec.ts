@@ -12,7 +12,10 @@ describe('ClusterDirectory on Redis', () => {
   let reaper: RedisService;
 
   const instance = async (id: string) => {
-    const cluster = new RedisService(loadConfig({ REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, INSTANCE_ID: id }), silentLogger());
+    const cluster = new RedisService(
+      loadConfig({ REDIS_URL: SHARED_REDIS_URL, REDIS_KEY_PREFIX: prefix, INSTANCE_ID: id }),
+      silentLogger(),
+    );
     await cluster.onModuleInit();
     return cluster;
   };

@@ -50,5 +50,12 @@ export class DirectoryMirror implements OnModuleInit {
 function recordOf(request: ActiveRequest): RequestRecord | undefined {
   const { transport, sessionId, userId } = request.owner;
   if (transport === 'http') return undefined;
-  return { session_id: sessionId, request_id: request.id, user_id: userId, durable: request.durable, transport, started_at: request.startedAtMs };
+  return {
+    session_id: sessionId,
+    request_id: request.id,
+    user_id: userId,
+    durable: request.durable,
+    transport,
+    started_at: request.startedAtMs,
+  };
 }

@@ -67,7 +67,10 @@ export class InstanceReaper implements OnModuleInit, OnApplicationShutdown {
       await this.reapSession(deadId, sessionId, lost);
     }
     await this.directory.forgetInstance(deadId);
-    this.logger.warn({ instance_id: deadId, requests: requests.length, sessions: sessionIds.size }, 'instance gone: its requests marked failed, its sessions taken over or told');
+    this.logger.warn(
+      { instance_id: deadId, requests: requests.length, sessions: sessionIds.size },
+      'instance gone: its requests marked failed, its sessions taken over or told',
+    );
   }
 
   private async reapSession(deadId: string, sessionId: string, records: RequestRecord[]): Promise<void> {

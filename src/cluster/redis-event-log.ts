@@ -42,7 +42,9 @@ export class RedisEventLog extends SessionLogMirror {
       .xadd(key, 'MAXLEN', '~', String(maxFrames), `0-${frame.seq}`, ...fields)
       .pexpire(key, maxAgeMs)
       .exec()
-      .catch((error: unknown) => this.logger.debug({ session_id: sessionId, seq: frame.seq, err: String(error) }, 'frame not logged in Redis'));
+      .catch((error: unknown) =>
+        this.logger.debug({ session_id: sessionId, seq: frame.seq, err: String(error) }, 'frame not logged in Redis'),
+      );
   }
 
   /** The latest frame number logged for the session (0 when none). */
@@ -79,7 +81,7 @@ export class RedisEventLog extends SessionLogMirror {
       let closed = false;
       const read = async (): Promise<void> => {
         while (!closed) {
-          const result = (await connection.xreadBuffer('BLOCK', 0, 'STREAMS', key, `0-${last}`)) as [Buffer, StreamEntry[]][] | null;
+          const result = (await connection.xreadBuffer('BLOCK', 0, 'STREAMS', key, `0-${last}`));
           for (const [, entries] of result ?? []) {
             for (const entry of entries) {
               const frame = toFrame(entry);
@@ -106,7 +108,7 @@ function seqOf(id: Buffer | string): number {
 
 function toFrame([id, fields]: StreamEntry): LoggedFrame {
   const values = new Map<string, Buffer>();
-  for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i]!.toString(), fields[i + 1]!);
+  for (let i = 0; i + 1 < fields.length; i += 2) values.set(fields[i].toString(), fields[i + 1]);
   const data = values.get('d') ?? Buffer.alloc(0);
   return {
     seq: seqOf(id),

@@ -37,7 +37,10 @@ export class RemoteCommands implements OnModuleInit {
     });
     this.bus.handle('function-result', ({ session_id: sessionId, payload }) => {
       if (!this.sessions.find(sessionId)?.functionResult(payload)) {
-        this.logger.info({ session_id: sessionId, request_id: payload.request_id, call_id: payload.call_id }, 'forwarded FUNCTION_RESULT ignored: the call is not pending');
+        this.logger.info(
+          { session_id: sessionId, request_id: payload.request_id, call_id: payload.call_id },
+          'forwarded FUNCTION_RESULT ignored: the call is not pending',
+        );
       }
     });
   }
@@ -50,7 +53,8 @@ export class RemoteCommands implements OnModuleInit {
     }
     const candidates = requestId === undefined ? this.registry.listSession(sessionId) : [this.registry.find(sessionId, requestId)];
     const targets = candidates.filter(
-      (request): request is ActiveRequest => request !== undefined && !request.cancellation && !(command.non_durable_only && request.durable),
+      (request): request is ActiveRequest =>
+        request !== undefined && !request.cancellation && !(command.non_durable_only && request.durable),
     );
     return {
       reply: { stopped: targets.map((request) => request.id) },

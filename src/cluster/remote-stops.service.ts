@@ -31,7 +31,10 @@ export class RemoteStops {
     try {
       return (await this.bus.request(instanceId, 'cancel', command)).stopped;
     } catch (error) {
-      this.logger.warn({ session_id: command.session_id, request_id: command.request_id, instance_id: instanceId, err: String(error) }, 'remote stop not confirmed');
+      this.logger.warn(
+        { session_id: command.session_id, request_id: command.request_id, instance_id: instanceId, err: String(error) },
+        'remote stop not confirmed',
+      );
       return [];
     }
   }

@@ -33,11 +33,16 @@ describe('overJsonLimits', () => {
 
   it('agrees with the recursive definitions on any JSON value', () => {
     fc.assert(
-      fc.property(fc.jsonValue({ maxDepth: 8 }), fc.integer({ min: 0, max: 10 }), fc.integer({ min: 1, max: 60 }), (value, maxDepth, maxNodes) => {
-        const over = overJsonLimits(value, { maxDepth, maxNodes });
-        const expected = depthOf(value) > maxDepth || nodesOf(value) > maxNodes;
-        expect(over !== undefined).toBe(expected);
-      }),
+      fc.property(
+        fc.jsonValue({ maxDepth: 8 }),
+        fc.integer({ min: 0, max: 10 }),
+        fc.integer({ min: 1, max: 60 }),
+        (value, maxDepth, maxNodes) => {
+          const over = overJsonLimits(value, { maxDepth, maxNodes });
+          const expected = depthOf(value) > maxDepth || nodesOf(value) > maxNodes;
+          expect(over !== undefined).toBe(expected);
+        },
+      ),
     );
   });
 });

@@ -8,7 +8,10 @@ const REDACTED = '[redacted]';
 const CREDENTIAL_PATTERNS: readonly [RegExp, string][] = [
   [/\b(Bearer|Basic)\s+[A-Za-z0-9._~+/=-]{8,}/gi, `$1 ${REDACTED}`],
   [/\bsk-[A-Za-z0-9_-]{12,}/g, REDACTED],
-  [/\b((?:x-)?api[_-]?key|authorization|access[_-]?token|secret|password)(["']?\s*[:=]\s*["']?)(?!Bearer\b|Basic\b|\[redacted\])[^\s"',;&}]{6,}/gi, `$1$2${REDACTED}`],
+  [
+    /\b((?:x-)?api[_-]?key|authorization|access[_-]?token|secret|password)(["']?\s*[:=]\s*["']?)(?!Bearer\b|Basic\b|\[redacted\])[^\s"',;&}]{6,}/gi,
+    `$1$2${REDACTED}`,
+  ],
 ];
 
 /**

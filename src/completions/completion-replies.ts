@@ -51,7 +51,10 @@ export class CompletionReplies {
       }
       this.metrics.httpResponses.inc({ status: 200 });
       this.metrics.ended('http', 'finished', request.usage.completionTokens);
-      log.info({ status: 200, completion_tokens: request.usage.completionTokens, usage: request.usage.toUsage() }, 'chat completion finished');
+      log.info(
+        { status: 200, completion_tokens: request.usage.completionTokens, usage: request.usage.toUsage() },
+        'chat completion finished',
+      );
       return;
     }
     if (cancellation.source === 'disconnect') return; // nobody to answer; accounted for once the upstream is closed
@@ -90,7 +93,10 @@ export class CompletionReplies {
     const failure = toGatewayError(error);
     const status = httpStatusOf(failure);
     if (error instanceof UpstreamError) this.metrics.upstreamErrors.inc({ code: failure.code });
-    log.warn({ status, code: failure.code, detail: error instanceof UpstreamError ? error.detail : String(error) }, 'chat completion failed');
+    log.warn(
+      { status, code: failure.code, detail: error instanceof UpstreamError ? error.detail : String(error) },
+      'chat completion failed',
+    );
     this.metrics.httpResponses.inc({ status });
     this.metrics.ended('http', 'failed', request.usage.completionTokens);
     // The provider's own words about the client's request, as OpenAI's clients expect (never on the WebSocket).

@@ -46,8 +46,6 @@ describe('loadConfig', () => {
   });
 
   it('requires the hard send limit above the high-water mark', () => {
-    expect(() =>
-      loadConfig({ WS_SEND_HIGH_WATER_BYTES: '10000', WS_SEND_HARD_LIMIT_BYTES: '5000' }),
-    ).toThrow(/HARD_LIMIT/);
+    expect(() => loadConfig({ WS_SEND_HIGH_WATER_BYTES: '10000', WS_SEND_HARD_LIMIT_BYTES: '5000' })).toThrow(/HARD_LIMIT/);
   });
 });

@@ -110,14 +110,22 @@ export const envSchema = z.object({
   TOOLS_HTTP_ALLOWED_NETWORKS: z
     .string()
     .default('')
-    .refine((raw) => splitList(raw).every((cidr) => ipaddr.isValidCIDR(cidr)), 'must be a comma-separated list of CIDR ranges (10.0.0.0/8, fd00::/8)')
+    .refine(
+      (raw) => splitList(raw).every((cidr) => ipaddr.isValidCIDR(cidr)),
+      'must be a comma-separated list of CIDR ranges (10.0.0.0/8, fd00::/8)',
+    )
     .transform(splitList),
 
   REDIS_URL: z
     .string()
     .trim()
     .transform((v) => (v === '' ? undefined : v))
-    .pipe(z.string().regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL').optional())
+    .pipe(
+      z
+        .string()
+        .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+        .optional(),
+    )
     .optional(),
   REDIS_KEY_PREFIX: z.string().max(64).default('agw:'),
   INSTANCE_ID: z

@@ -22,7 +22,7 @@ describe('trimToWindow', () => {
     const history = [...toolTurn(1), ...toolTurn(2), ...toolTurn(3)];
     for (const maxTokens of [100, 150, 200, 250, 300, 400]) {
       const kept = trimToWindow(history, { maxTurns: 10, maxTokens });
-      expect(kept[0]!.message.role).toBe('user');
+      expect(kept[0].message.role).toBe('user');
       const callIds = kept.flatMap((m) => (m.message.role === 'assistant' ? (m.message.tool_calls ?? []).map((c) => c.id) : []));
       const resultIds = kept.flatMap((m) => (m.message.role === 'tool' ? [m.message.tool_call_id] : []));
       expect(resultIds).toEqual(callIds);
@@ -32,6 +32,6 @@ describe('trimToWindow', () => {
   it('keeps the latest turn even when it alone is over budget', () => {
     const kept = trimToWindow([...toolTurn(1), ...toolTurn(2)], { maxTurns: 5, maxTokens: 10 });
     expect(kept.map((m) => m.message.role)).toEqual(['user', 'assistant', 'tool', 'assistant']);
-    expect(kept[0]!.message.content).toBe('question 2');
+    expect(kept[0].message.content).toBe('question 2');
   });
 });

@@ -27,7 +27,7 @@ export function trimToWindow(messages: StoredMessage[], window: HistoryWindow): 
   let turns = 0;
   let tokens = 0;
   for (let t = turnStarts.length - 1; t >= 0; t--) {
-    const from = turnStarts[t]!;
+    const from = turnStarts[t];
     const turnTokens = messages.slice(from, start).reduce((n, stored) => n + estimateTokens(stored.message), 0);
     if (turns > 0 && (turns + 1 > window.maxTurns || tokens + turnTokens > window.maxTokens)) break;
     turns += 1;

@@ -54,7 +54,10 @@ export class AgentGateway implements OnGatewayConnection<WebSocket>, OnGatewayDi
   }
 
   @SubscribeMessage('RESUME')
-  onResume(@ConnectedSocket() socket: WebSocket, @MessageBody(new PayloadPipe('RESUME')) payload: ParsedClientPayloads['RESUME']): Promise<void> {
+  onResume(
+    @ConnectedSocket() socket: WebSocket,
+    @MessageBody(new PayloadPipe('RESUME')) payload: ParsedClientPayloads['RESUME'],
+  ): Promise<void> {
     return this.handshake.resume(this.sockets.connectionOf(socket), payload);
   }
 
@@ -76,7 +79,10 @@ export class AgentGateway implements OnGatewayConnection<WebSocket>, OnGatewayDi
 
   @SubscribeMessage('PLAYBACK')
   @UseGuards(RegisteredGuard)
-  onPlayback(@ConnectedSocket() socket: WebSocket, @MessageBody(new PayloadPipe('PLAYBACK')) payload: ParsedClientPayloads['PLAYBACK']): void {
+  onPlayback(
+    @ConnectedSocket() socket: WebSocket,
+    @MessageBody(new PayloadPipe('PLAYBACK')) payload: ParsedClientPayloads['PLAYBACK'],
+  ): void {
     this.reports.playback(this.sockets.sessionOf(socket), payload);
   }
 
@@ -94,7 +100,9 @@ export class AgentGateway implements OnGatewayConnection<WebSocket>, OnGatewayDi
   async onHistory(@ConnectedSocket() socket: WebSocket): Promise<void> {
     const session = this.sockets.sessionOf(socket);
     const conversation = await this.conversations.read(session.id);
-    this.sockets.connectionOf(socket).sendDirect('HISTORY', { session_id: session.id, messages: (conversation?.messages ?? []).map(toHistoryMessage) });
+    this.sockets
+      .connectionOf(socket)
+      .sendDirect('HISTORY', { session_id: session.id, messages: (conversation?.messages ?? []).map(toHistoryMessage) });
   }
 
   @SubscribeMessage('RESET')

@@ -17,7 +17,11 @@ export class ConnectionRegistry implements OnModuleInit {
   ) {}
 
   onModuleInit(): void {
-    this.metrics.activeGauge('gateway_open_connections', 'WebSockets open on this instance, registered or not', () => this.connections.size);
+    this.metrics.activeGauge(
+      'gateway_open_connections',
+      'WebSockets open on this instance, registered or not',
+      () => this.connections.size,
+    );
   }
 
   /** A new socket; SERVER_BUSY at the connection limit (sockets that never register count until their register timeout). */
@@ -50,7 +54,9 @@ export class ConnectionRegistry implements OnModuleInit {
    */
   async closeAll(code: number, reason: string, withinMs: number): Promise<void> {
     const sockets = [...this.connections.keys()];
-    const closed = sockets.map((socket) => new Promise((resolve) => (socket.readyState === socket.CLOSED ? resolve(undefined) : socket.once('close', resolve))));
+    const closed = sockets.map(
+      (socket) => new Promise((resolve) => (socket.readyState === socket.CLOSED ? resolve(undefined) : socket.once('close', resolve))),
+    );
     for (const socket of sockets) socket.close(code, reason);
     let timer: NodeJS.Timeout | undefined;
     await Promise.race([Promise.all(closed), new Promise((resolve) => (timer = setTimeout(resolve, withinMs)))]);

@@ -25,7 +25,10 @@ describe('parseEnvelope', () => {
   });
 
   it('fills in a missing payload, timestamp and null session_id', () => {
-    const parsed = parseEnvelope(JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', session_id: null }), { maxDepth: 64, maxNodes: 100_000 });
+    const parsed = parseEnvelope(JSON.stringify({ version: '1.0', msg_type: 'HEARTBEAT', session_id: null }), {
+      maxDepth: 64,
+      maxNodes: 100_000,
+    });
     expect(parsed.event).toBe('HEARTBEAT');
     const { envelope } = parsed.data as InboundMessage;
     expect(envelope.payload).toEqual({});

@@ -46,7 +46,10 @@ export class EnvelopeWsAdapter extends WsAdapter {
       autoPong: false,
       // Draining for a shutdown, the gateway still answers /ready (503) but takes no new socket: the
       // upgrade is refused with a 503, which a load balancer may pass on to another instance.
-      verifyClient: (_info: unknown, accept: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void) => {
+      verifyClient: (
+        _info: unknown,
+        accept: (ok: boolean, status?: number, message?: string, headers?: Record<string, string>) => void,
+      ) => {
         const { message, retryAfterSeconds } = ERROR_CODES.NOT_READY;
         if (!this.app.get(RequestRegistry).accepting) accept(false, 503, message, { 'Retry-After': String(retryAfterSeconds) });
         else accept(true);

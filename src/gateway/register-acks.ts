@@ -28,7 +28,13 @@ export class RegisterAcks {
       auth_mode: this.auth.openMode ? 'open' : 'api_key',
       llm: this.llm.descriptor,
       tts: this.speech.enabled
-        ? { enabled: true, provider: this.speech.providerName, voice: this.speech.voice, audio_format: this.speech.format, audio_transport: audioTransport }
+        ? {
+            enabled: true,
+            provider: this.speech.providerName,
+            voice: this.speech.voice,
+            audio_format: this.speech.format,
+            audio_transport: audioTransport,
+          }
         : { enabled: false, audio_transport: audioTransport, reason: this.speech.unavailableReason },
       limits: {
         max_payload_bytes: ws.maxPayloadBytes,

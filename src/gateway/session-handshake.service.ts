@@ -37,10 +37,19 @@ export class SessionHandshake {
     const clientTools = new Map(payload.function_calling.map((tool) => [tool.function.name, tool]));
     const clash = [...clientTools.keys()].find((name) => this.tools.has(name));
     if (clash) throw new GatewayError('INVALID_MESSAGE', { message: `function_calling: "${clash}" is the name of a server tool` });
-    const prefs = { platform: payload.platform, requireTts: payload.require_tts, audioTransport: payload.audio_transport, clientTools, durable: payload.durable };
+    const prefs = {
+      platform: payload.platform,
+      requireTts: payload.require_tts,
+      audioTransport: payload.audio_transport,
+      clientTools,
+      durable: payload.durable,
+    };
     const session = this.lifecycle.create(identity, prefs, connection);
     connection.sendDirect('REGISTER_ACK', this.acks.of(session));
-    this.logger.info({ session_id: session.id, user_id: session.userId, platform: payload.platform, remote: connection.remoteAddress }, 'session registered');
+    this.logger.info(
+      { session_id: session.id, user_id: session.userId, platform: payload.platform, remote: connection.remoteAddress },
+      'session registered',
+    );
   }
 
   /** Resumes a session of this instance, or moves one here from another (with Redis). */

@@ -22,7 +22,10 @@ export class HttpErrorFilter implements ExceptionFilter {
       return;
     }
     response
-      .writeHead(status, { 'content-type': 'application/json', ...(retryAfterSeconds !== undefined && { 'retry-after': String(retryAfterSeconds) }) })
+      .writeHead(status, {
+        'content-type': 'application/json',
+        ...(retryAfterSeconds !== undefined && { 'retry-after': String(retryAfterSeconds) }),
+      })
       .end(JSON.stringify(body));
   }
 

@@ -49,7 +49,7 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
       }
       parts.push(part);
     });
-    request.once('end', () => resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts)));
+    request.once('end', () => resolve(parts.length === 1 ? parts[0] : Buffer.concat(parts)));
     request.once('error', reject);
   });
 }

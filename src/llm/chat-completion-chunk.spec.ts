@@ -15,27 +15,25 @@ describe('chunkToEvents', () => {
   });
 
   it('reads reasoning before content (DashScope thinking models)', () => {
-    expect(
-      chunkToEvents(chunk({ choices: [{ index: 0, delta: { content: null, reasoning_content: 'hmm' } }] })),
-    ).toEqual([{ type: 'reasoning', text: 'hmm' }]);
+    expect(chunkToEvents(chunk({ choices: [{ index: 0, delta: { content: null, reasoning_content: 'hmm' } }] }))).toEqual([
+      { type: 'reasoning', text: 'hmm' },
+    ]);
   });
 
   it('reads finish_reason and the usage chunk, also with choices null (vLLM)', () => {
     expect(chunkToEvents(chunk({ choices: [{ index: 0, delta: {}, finish_reason: 'stop' }] }))).toEqual([
       { type: 'finish', reason: 'stop' },
     ]);
-    expect(
-      chunkToEvents(chunk({ choices: null, usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } })),
-    ).toEqual([{ type: 'usage', usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } }]);
+    expect(chunkToEvents(chunk({ choices: null, usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } }))).toEqual([
+      { type: 'usage', usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } },
+    ]);
     expect(chunkToEvents(chunk({ choices: [], usage: { prompt_tokens: 3, completion_tokens: 5 } }))).toEqual([
       { type: 'usage', usage: { prompt_tokens: 3, completion_tokens: 5, total_tokens: 8 } },
     ]);
   });
 
   it('ignores usage: null on ordinary chunks', () => {
-    expect(chunkToEvents(chunk({ choices: [{ index: 0, delta: { content: 'a' } }], usage: null }))).toEqual([
-      { type: 'text', text: 'a' },
-    ]);
+    expect(chunkToEvents(chunk({ choices: [{ index: 0, delta: { content: 'a' } }], usage: null }))).toEqual([{ type: 'text', text: 'a' }]);
   });
 
   it('rejects garbage and error events as UpstreamErrors', () => {

@@ -6,8 +6,7 @@ import type { LlmEvent } from './llm-events.js';
  * completion object. Both say what they mean as events, for the accounting.
  */
 export type CompletionPart =
-  | { type: 'chunk'; data: string; events: LlmEvent[] }
-  | { type: 'response'; body: Record<string, unknown>; events: LlmEvent[] };
+  { type: 'chunk'; data: string; events: LlmEvent[] } | { type: 'response'; body: Record<string, unknown>; events: LlmEvent[] };
 
 /** A chat-completions request body, as a client sent it (validated loosely: it is passed on). */
 export type CompletionBody = Record<string, unknown> & { model: string; stream?: boolean };

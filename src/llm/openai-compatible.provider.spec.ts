@@ -47,8 +47,8 @@ describe('OpenAiCompatibleProvider', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     await lastValueFrom(provider.stream(request));
     const [first, second] = upstream.calls;
-    expect(second!.remotePort).toBe(first!.remotePort);
-    expect(first!.socketClosedAt).toBeUndefined();
+    expect(second.remotePort).toBe(first.remotePort);
+    expect(first.socketClosedAt).toBeUndefined();
   });
 
   it('aborts the HTTP call when unsubscribed mid-stream', async () => {

@@ -4,7 +4,7 @@
  * speech and history behave as they would with a real model.
  */
 export const ENGLISH_REPLY = [
-  'Here is a longer answer, streamed by the gateway\'s simulated model so you can try interrupting it at any moment.',
+  "Here is a longer answer, streamed by the gateway's simulated model so you can try interrupting it at any moment.",
   'Once upon a time, in a harbour town where the fog rolled in every evening, there lived a lighthouse keeper named Mara.',
   'Every night she climbed the one hundred and twelve steps of the tower, polished the great lens, and lit the lamp that guided the fishing boats home.',
   'The townspeople said she never slept, but the truth was simpler: she loved the quiet hours, the hiss of the waves, and the small radio that crackled with voices from ships far away.',
@@ -13,10 +13,10 @@ export const ENGLISH_REPLY = [
   'She turned the lamp so that its beam swept lower across the water, and told him to row towards the dark gap between two flashes, where the channel ran deep and safe.',
   'For an hour they spoke without stopping, about the weather, about his sister who baked bread in the next village, about the stars that appeared whenever the fog thinned.',
   'At last the sailor shouted that he could hear the harbour wall, and a few minutes later the fishermen on the quay pulled his little boat to safety.',
-  'In the morning he climbed the tower with a loaf of his sister\'s bread, still warm, and the two of them ate it on the gallery while the sun burned the fog away.',
+  "In the morning he climbed the tower with a loaf of his sister's bread, still warm, and the two of them ate it on the gallery while the sun burned the fog away.",
   'After that winter the sailor came back every year, and every year he brought bread, and Mara told the story of the night the lighthouse spoke.',
   'If you are reading this far, the gateway has been streaming for a while; press stop, or send a new message, and watch how quickly the reply ends.',
-  'Behind the scenes, an interrupt completes the request\'s cancel subject, the pipeline unsubscribes, and the upstream connection is closed within a millisecond or two.',
+  "Behind the scenes, an interrupt completes the request's cancel subject, the pipeline unsubscribes, and the upstream connection is closed within a millisecond or two.",
   'Nothing more is generated, nothing more is sent, and the usage figure in the final frame tells you exactly how many tokens were produced before the stop.',
 ].join(' ');
 

@@ -63,7 +63,11 @@ describe('SimulatedProvider with tools', () => {
         .stream({
           messages: [
             { role: 'user', content: 'What time is it?' },
-            { role: 'assistant', content: null, tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_current_time', arguments: '{}' } }] },
+            {
+              role: 'assistant',
+              content: null,
+              tool_calls: [{ id: 'c1', type: 'function', function: { name: 'get_current_time', arguments: '{}' } }],
+            },
             { role: 'tool', tool_call_id: 'c1', content: JSON.stringify({ local: 'Saturday 21 November 2026 at 10:00:00 UTC' }) },
           ],
           tools: [timeTool],

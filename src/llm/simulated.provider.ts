@@ -35,8 +35,7 @@ export class SimulatedProvider extends LlmProvider {
       const promptTokens = estimateTokens(request.messages.map((m) => m.content ?? '').join('\n'));
       const last = request.messages.at(-1);
       const question = lastUserText(request);
-      const wantsTime =
-        last?.role === 'user' && TIME_QUESTION.test(question) && request.tools?.some((t) => t.function.name === TIME_TOOL);
+      const wantsTime = last?.role === 'user' && TIME_QUESTION.test(question) && request.tools?.some((t) => t.function.name === TIME_TOOL);
       if (wantsTime) {
         return this.speak([], promptTokens, [
           { type: 'tool_call', index: 0, id: `call_sim_${Date.now()}`, name: TIME_TOOL, arguments: '{}' },
@@ -45,7 +44,7 @@ export class SimulatedProvider extends LlmProvider {
       }
       if (last?.role === 'tool') return this.speak(tokenize(readTime(last.content, question), languageOf(question)), promptTokens);
       const corpus = languageOf(question) === 'zh' ? this.chinese : this.english;
-      const words = Array.from({ length: this.options.replyTokens }, (_, i) => corpus[i % corpus.length]!);
+      const words = Array.from({ length: this.options.replyTokens }, (_, i) => corpus[i % corpus.length]);
       return this.speak(words, promptTokens);
     });
   }
@@ -56,7 +55,7 @@ export class SimulatedProvider extends LlmProvider {
     const completion = words.length + ending.filter((e) => e.type === 'tool_call').length;
     const words$ = timer(this.options.firstTokenDelayMs, period).pipe(
       take(words.length),
-      map((i): LlmEvent => ({ type: 'text', text: words[i]! })),
+      map((i): LlmEvent => ({ type: 'text', text: words[i] })),
     );
     const usage: LlmEvent = {
       type: 'usage',

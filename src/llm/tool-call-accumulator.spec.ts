@@ -19,6 +19,6 @@ describe('ToolCallAccumulator', () => {
     calls.observe({ type: 'tool_call', index: 1, arguments: '{}' });
     const [only, ...rest] = calls.calls();
     expect(rest).toEqual([]);
-    expect(only!.id).toMatch(/^call_[0-9a-f]{24}$/);
+    expect(only.id).toMatch(/^call_[0-9a-f]{24}$/);
   });
 });

@@ -68,7 +68,7 @@ export class RedisBus<C extends CommandMap<C>> implements OnModuleInit, OnApplic
 
   /** Answers commands of one kind from other instances. */
   handle<K extends keyof C & string>(kind: K, handler: Handler<BusBody<C, K>, BusReply<C, K>>): void {
-    this.handlers.set(kind, handler as Handler<unknown, unknown>);
+    this.handlers.set(kind, handler);
   }
 
   /** A command that expects no reply. */
@@ -82,7 +82,7 @@ export class RedisBus<C extends CommandMap<C>> implements OnModuleInit, OnApplic
   request<K extends keyof C & string>(to: string, kind: K, body: BusBody<C, K>): Promise<BusReply<C, K>> {
     const id = `${this.redis.instanceId}#${++this.nextId}`;
     return new Promise<BusReply<C, K>>((resolve, reject) => {
-      this.expect(id, resolve as (body: unknown) => void, reject, `${kind} to ${to}`);
+      this.expect(id, resolve, reject, `${kind} to ${to}`);
       this.publish(this.redis.keys.channel(to), { f: this.redis.instanceId, k: kind, i: id, b: body }).then(
         (receivers) => receivers === 0 && this.settle(id, undefined, `instance ${to} is not listening`),
         (error: unknown) => this.settle(id, undefined, String(error)),
@@ -100,7 +100,7 @@ export class RedisBus<C extends CommandMap<C>> implements OnModuleInit, OnApplic
     const finished = new Promise<void>((resolve) => (finish = resolve));
     this.collectors.set(id, (reply, failed) => {
       answered += 1;
-      if (!failed) replies.push(reply as BusReply<C, K>);
+      if (!failed) replies.push(reply);
       if (answered >= expected) finish();
     });
     const timer = setTimeout(finish, this.timeoutMs).unref();
@@ -146,7 +146,7 @@ export class RedisBus<C extends CommandMap<C>> implements OnModuleInit, OnApplic
     if (message.f === this.redis.instanceId) return;
     if ('r' in message) {
       const collect = this.collectors.get(message.r);
-      return collect ? collect(message.b, message.e !== undefined) : this.settle(message.r, message.b, message.e);
+      collect ? collect(message.b, message.e !== undefined) : this.settle(message.r, message.b, message.e); return;
     }
     const handler = this.handlers.get(message.k as keyof C);
     if (!handler) return;
@@ -159,7 +159,8 @@ export class RedisBus<C extends CommandMap<C>> implements OnModuleInit, OnApplic
     };
     const fail = (error: unknown): void => {
       this.logger.error({ kind: message.k, from, err: String(error) }, 'bus command failed');
-      if (id !== undefined) void this.publish(this.redis.keys.channel(from), { f: this.redis.instanceId, r: id, e: 'failed' }).catch(() => undefined);
+      if (id !== undefined)
+        void this.publish(this.redis.keys.channel(from), { f: this.redis.instanceId, r: id, e: 'failed' }).catch(() => undefined);
     };
     try {
       const result = handler(message.b, from);

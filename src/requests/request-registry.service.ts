@@ -32,7 +32,7 @@ export class RequestRegistry implements OnModuleInit {
       'Requests running on this instance, by transport',
       () => {
         const counts = Object.fromEntries(TRANSPORTS.map((transport) => [transport, 0]));
-        for (const request of this.byHandle.values()) counts[request.owner.transport]! += 1;
+        for (const request of this.byHandle.values()) counts[request.owner.transport] += 1;
         return counts;
       },
       'transport',
@@ -110,7 +110,11 @@ export class RequestRegistry implements OnModuleInit {
    * id) everywhere on this instance. Returns the requests this call stopped
    * (not those already stopping).
    */
-  cancel(scope: { sessionId?: string; requestId?: string }, cancellation: Cancellation, which: (request: ActiveRequest) => boolean = () => true): ActiveRequest[] {
+  cancel(
+    scope: { sessionId?: string; requestId?: string },
+    cancellation: Cancellation,
+    which: (request: ActiveRequest) => boolean = () => true,
+  ): ActiveRequest[] {
     const { sessionId, requestId } = scope;
     const targets =
       sessionId === undefined ? this.list() : requestId === undefined ? this.listSession(sessionId) : [this.find(sessionId, requestId)];

@@ -76,7 +76,7 @@ export class EventLog {
   private evict(now: number): void {
     const { maxFrames, maxBytes, maxAgeMs } = this.limits;
     while (this.head < this.frames.length - 1) {
-      const oldest = this.frames[this.head]!;
+      const oldest = this.frames[this.head];
       const count = this.frames.length - this.head;
       if (count <= maxFrames && this.bytes <= maxBytes && now - oldest.at <= maxAgeMs) break;
       this.bytes -= oldest.size;

@@ -158,7 +158,7 @@ describe('OutboundQueue', () => {
     slow.bufferedAmount = 20; // stopped reading
     q.push(frame('x'.repeat(40)), 'text');
     expect(overflowed).toHaveLength(1);
-    expect(overflowed[0]!.map((sink) => sink.socket)).toEqual([slow]);
+    expect(overflowed[0].map((sink) => sink.socket)).toEqual([slow]);
     await tick();
     expect(socket.sent.at(-1)).toMatch(/^x+#2$/);
   });

@@ -189,7 +189,7 @@ export class OutboundQueue {
           this.blocked = true;
           return;
         }
-        const frame = frames[sent++]!;
+        const frame = frames[sent++];
         this.queuedBytes -= frame.size;
         const data = this.deliver(frame);
         for (const sink of this.sinks) {

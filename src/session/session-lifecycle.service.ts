@@ -72,7 +72,9 @@ export class SessionLifecycle {
   resumable(sessionId: string, identity: Identity, lastSeq: number): { session: Session; replay: Replay } {
     const session = this.sessions.owned(sessionId, identity);
     if (lastSeq > session.log.lastSeq) {
-      throw new GatewayError('LAST_SEQ_AHEAD', { message: `last_seq ${lastSeq} is ahead of the session's last frame, ${session.log.lastSeq}` });
+      throw new GatewayError('LAST_SEQ_AHEAD', {
+        message: `last_seq ${lastSeq} is ahead of the session's last frame, ${session.log.lastSeq}`,
+      });
     }
     this.taken(session);
     const { frames, gap } = session.log.since(lastSeq);

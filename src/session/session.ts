@@ -81,7 +81,11 @@ export class Session {
     this.seq = options.lastSeq ?? 0;
     this.onLogged = options.onLogged;
     this.log = new EventLog(limits.log, this.seq);
-    this.queue = new OutboundQueue(limits.outbound, (frame) => this.number(frame), (sinks) => onSlowSinks(sinks as Sink[]));
+    this.queue = new OutboundQueue(
+      limits.outbound,
+      (frame) => this.number(frame),
+      (sinks) => onSlowSinks(sinks as Sink[]),
+    );
   }
 
   get userId(): string {
@@ -172,7 +176,11 @@ export class Session {
   sendAudio(request: QueuedRequest, voiceStreamSeq: number, audio: Uint8Array): void {
     if (this.outlet) {
       const base64 = Buffer.from(audio.buffer, audio.byteOffset, audio.length).toString('base64');
-      this.outlet({ session_id: this.id, request_key: request.handle, audio: { request_id: request.id, voice_stream_seq: voiceStreamSeq, base64 } });
+      this.outlet({
+        session_id: this.id,
+        request_key: request.handle,
+        audio: { request_id: request.id, voice_stream_seq: voiceStreamSeq, base64 },
+      });
       return;
     }
     this.queue.push(audioFrame(request, voiceStreamSeq, audio), 'audio');
@@ -190,7 +198,8 @@ export class Session {
 
   /** A FUNCTION_RESULT for one of this session's pending calls; false when the call is not pending (cancelled, answered, unknown). */
   functionResult(payload: FunctionResult): boolean {
-    const outcome = payload.error !== undefined ? { ok: false as const, error: payload.error } : { ok: true as const, result: payload.result ?? null };
+    const outcome =
+      payload.error !== undefined ? { ok: false as const, error: payload.error } : { ok: true as const, result: payload.result ?? null };
     return this.functionCalls.settle(payload.request_id, payload.call_id, outcome);
   }
 

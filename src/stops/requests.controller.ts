@@ -34,7 +34,13 @@ export class RequestsController {
 
   @Get()
   list(@CurrentIdentity() identity: Identity): { object: 'list'; data: ActiveRequestView[] } {
-    return { object: 'list', data: this.registry.list().filter((r) => visible(r, identity)).map(view) };
+    return {
+      object: 'list',
+      data: this.registry
+        .list()
+        .filter((r) => visible(r, identity))
+        .map(view),
+    };
   }
 
   @Post(':id/cancel')

@@ -62,7 +62,13 @@ export class StopService implements OnModuleInit {
     const here = this.registry.cancel({ sessionId, requestId }, stop);
     this.logged('request', here, stop);
     if (here.length > 0 || !runsOn) return { here };
-    const command = { session_id: sessionId, request_id: requestId, reason: stop.reason, source: stop.source, played_until: runsOn.playedUntil };
+    const command = {
+      session_id: sessionId,
+      request_id: requestId,
+      reason: stop.reason,
+      source: stop.source,
+      played_until: runsOn.playedUntil,
+    };
     return { here, elsewhere: this.remote.cancelOn(runsOn.instanceId, command).then((ids) => remoteStops(sessionId, ids)) };
   }
 

@@ -23,13 +23,18 @@ export class StopsController {
 
   @Post('sessions/:sessionId/stop')
   @HttpCode(200)
-  async stopSession(@Param('sessionId') sessionId: string, @CurrentIdentity() identity: Identity): Promise<{ stopped_request_ids: string[] }> {
+  async stopSession(
+    @Param('sessionId') sessionId: string,
+    @CurrentIdentity() identity: Identity,
+  ): Promise<{ stopped_request_ids: string[] }> {
     const session = this.sessions.find(sessionId);
     const owner = session?.userId ?? (await this.directory.session(sessionId))?.record.user_id;
     if (owner !== identity.userId) throw new GatewayError('SESSION_NOT_FOUND');
     // Wherever its requests run, found in the directory: a session here may still have some on another instance.
     const { here, elsewhere } = this.stops.session(sessionId, cancellation('STOPPED', 'client'));
-    return { stopped_request_ids: [...here.map((request) => request.id), ...((await elsewhere) ?? []).map((stopped) => stopped.request_id)] };
+    return {
+      stopped_request_ids: [...here.map((request) => request.id), ...((await elsewhere) ?? []).map((stopped) => stopped.request_id)],
+    };
   }
 
   @Post('users/me/stop')

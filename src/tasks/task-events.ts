@@ -22,7 +22,9 @@ export class TaskEvents {
 
   /** The task's state, reply text so far and end frame, from its logged frames when they say more than the record. */
   async read(task: TaskRecord): Promise<{ record: TaskRecord; text: string; lastSeq: number }> {
-    const views = (await this.framesAfter(task, 0)).map(viewOf).filter((view) => view.msgType === 'RESPONSE' && view.requestId === task.task_id);
+    const views = (await this.framesAfter(task, 0))
+      .map(viewOf)
+      .filter((view) => view.msgType === 'RESPONSE' && view.requestId === task.task_id);
     const text = views.map((view) => view.text ?? '').join('');
     // The owner writes the record after the end frame; another instance may read the frame first.
     const end = views.find((view) => view.end)?.end;
@@ -54,7 +56,10 @@ export class TaskEvents {
         subscriber.next(frame);
         if (this.isEndFrame(task, frame)) subscriber.complete();
       };
-      const live = this.live(task, after).subscribe({ next: (frame) => (backlog ? backlog.push(frame) : emit(frame)), error: (error: unknown) => subscriber.error(error) });
+      const live = this.live(task, after).subscribe({
+        next: (frame) => (backlog ? backlog.push(frame) : emit(frame)),
+        error: (error: unknown) => subscriber.error(error),
+      });
       this.framesAfter(task, after).then(
         (frames) => {
           for (const frame of frames) emit(frame);
@@ -72,7 +77,11 @@ export class TaskEvents {
   /** Tasks read JSON: binary audio frames only exist for sockets that asked for them. */
   private async framesAfter(task: TaskRecord, after: number): Promise<LoggedFrame[]> {
     const log = this.localLog(task);
-    const frames = log ? log.since(after).frames : this.sharedLog.enabled ? (await this.sharedLog.since(task.session_id, after)).frames : [];
+    const frames = log
+      ? log.since(after).frames
+      : this.sharedLog.enabled
+        ? (await this.sharedLog.since(task.session_id, after)).frames
+        : [];
     return frames.filter(isJson);
   }
 

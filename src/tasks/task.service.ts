@@ -50,7 +50,13 @@ export class TaskService {
   private run(identity: Identity, input: TaskInput, releaseSlot: () => void): TaskRecord {
     const ownSession = input.sessionId === undefined;
     const session = ownSession
-      ? this.lifecycle.create(identity, { platform: 'rest', requireTts: input.requireTts, audioTransport: 'json', clientTools: new Map(), durable: true })
+      ? this.lifecycle.create(identity, {
+          platform: 'rest',
+          requireTts: input.requireTts,
+          audioTransport: 'json',
+          clientTools: new Map(),
+          durable: true,
+        })
       : this.sessions.owned(input.sessionId!, identity);
     const record = this.records.create(session, identity);
     const task: LocalTask = { record, session, ownSession };

@@ -67,7 +67,9 @@ export class TasksController {
     const last = frames.at(-1)?.seq ?? numberOr(after, 0);
     res
       .writeHead(200, { 'content-type': 'application/json' })
-      .end(`{"task_id":${JSON.stringify(task.task_id)},"state":"${task.state}","last_seq":${last},"events":[${frames.map((f) => f.data).join(',')}]}`);
+      .end(
+        `{"task_id":${JSON.stringify(task.task_id)},"state":"${task.state}","last_seq":${last},"events":[${frames.map((f) => f.data).join(',')}]}`,
+      );
   }
 
   /** The same frames as server-sent events (`id` = seq); `Last-Event-ID` resumes after a reconnect. */
@@ -84,7 +86,9 @@ export class TasksController {
     const subscription = this.taskEvents.stream(task, numberOr(lastEventId ?? after, 0)).subscribe({
       next: (frame) => res.write(`id: ${frame.seq}\ndata: ${frame.data as string}\n\n`),
       complete: () =>
-        void this.taskEvents.read(task).then(({ record }) => res.end(`event: end\ndata: ${JSON.stringify({ state: record.state, end: record.end })}\n\n`)),
+        void this.taskEvents
+          .read(task)
+          .then(({ record }) => res.end(`event: end\ndata: ${JSON.stringify({ state: record.state, end: record.end })}\n\n`)),
       error: () => res.destroy(),
     });
     // The stream's reader leaving stops nothing but the stream.

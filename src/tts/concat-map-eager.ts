@@ -13,10 +13,7 @@ interface Inner<R> {
  * inner that is ahead wait in its buffer. Unsubscribing tears every inner
  * down at once, and nothing starts after that.
  */
-export function concatMapEager<T, R>(
-  project: (value: T, index: number) => Observable<R>,
-  lookahead: number,
-): OperatorFunction<T, R> {
+export function concatMapEager<T, R>(project: (value: T, index: number) => Observable<R>, lookahead: number): OperatorFunction<T, R> {
   return (source) =>
     new Observable<R>((subscriber) => {
       const active: Inner<R>[] = [];
@@ -34,7 +31,7 @@ export function concatMapEager<T, R>(
       // Emits what the head inner buffered; moves on to the next while heads are done.
       const advance = () => {
         while (!closed && active.length > 0) {
-          const head = active[0]!;
+          const head = active[0];
           for (const value of head.buffer.splice(0)) {
             subscriber.next(value);
             if (closed) return;

@@ -10,8 +10,7 @@ describe('DashScopeCosyVoiceProvider', () => {
   let fake: FakeDashScope;
   let options: DashScopeCosyVoiceOptions;
   const flowing = (): FlowControl => ({ paused$: new BehaviorSubject(false) });
-  const provider = (overrides: Partial<DashScopeCosyVoiceOptions> = {}) =>
-    new DashScopeCosyVoiceProvider({ ...options, ...overrides });
+  const provider = (overrides: Partial<DashScopeCosyVoiceOptions> = {}) => new DashScopeCosyVoiceProvider({ ...options, ...overrides });
   const speak = (text = TEXT, flow = flowing()) => provider().synthesize({ text, language: 'en' }, flow);
 
   beforeEach(async () => {
@@ -133,7 +132,9 @@ describe('DashScopeCosyVoiceProvider', () => {
     const error = await failure(speak());
     expect(error).toBeInstanceOf(TtsError);
     expect((error as TtsError).detail).toContain('InvalidParameter');
-    await (await fake.task(0)).socketClosed;
+    await (
+      await fake.task(0)
+    ).socketClosed;
   });
 
   it('errors with a TtsError and closes the socket when the server stays silent past timeoutMs', async () => {
@@ -235,7 +236,7 @@ describe('DashScopeCosyVoiceProvider', () => {
 /** The value once two reads 100 ms apart agree (within 5 s). */
 async function settled(read: () => Promise<number>): Promise<number> {
   let last = await read();
-  for (const deadline = performance.now() + 5000; performance.now() < deadline; ) {
+  for (const deadline = performance.now() + 5000; performance.now() < deadline;) {
     await sleep(100);
     const now = await read();
     if (now === last) return now;
@@ -256,4 +257,3 @@ function failure(audio$: Observable<Buffer>): Promise<unknown> {
 function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
-

@@ -54,7 +54,9 @@ describe('EspeakProvider (the real espeak-ng)', () => {
   });
 
   it('speaks a short reply as PCM whose length follows the text', async () => {
-    const short = pcmOf(await lastValueFrom(provider.synthesize({ text: 'Hello there, how are you?', language: 'en' }, notPaused).pipe(toArray())));
+    const short = pcmOf(
+      await lastValueFrom(provider.synthesize({ text: 'Hello there, how are you?', language: 'en' }, notPaused).pipe(toArray())),
+    );
     const long = pcmOf(
       await lastValueFrom(
         provider
@@ -128,7 +130,9 @@ describe('EspeakProvider (the real espeak-ng)', () => {
     const paused$ = new BehaviorSubject(true);
     const chunks: Buffer[] = [];
     const done = new Promise<void>((resolve, reject) =>
-      quick.synthesize({ text, language: 'en' }, { paused$ }).subscribe({ next: (chunk) => chunks.push(chunk), error: reject, complete: resolve }),
+      quick
+        .synthesize({ text, language: 'en' }, { paused$ })
+        .subscribe({ next: (chunk) => chunks.push(chunk), error: reject, complete: resolve }),
     );
     await new Promise((resolve) => setTimeout(resolve, 600));
     expect(chunks).toHaveLength(0);

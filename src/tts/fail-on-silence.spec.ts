@@ -29,17 +29,15 @@ describe('failOnSilence', () => {
   it('passes the source’s own error on', () => {
     scheduler.run(({ cold, expectObservable }) => {
       const failed = new Error('engine');
-      expectObservable(cold('3ms #', {}, failed).pipe(failOnSilence({ ms: 10, paused$: cold('f', { f: false }), error: () => SILENT }))).toBe(
-        '3ms #',
-        {},
-        failed,
-      );
+      expectObservable(
+        cold('3ms #', {}, failed).pipe(failOnSilence({ ms: 10, paused$: cold('f', { f: false }), error: () => SILENT })),
+      ).toBe('3ms #', {}, failed);
     });
   });
 
   it('unsubscribes the source when it fails', () => {
     scheduler.run(({ cold, expectObservable, expectSubscriptions }) => {
-      const source = cold<string>('-');
+      const source = cold('-');
       expectObservable(source.pipe(failOnSilence({ ms: 10, paused$: cold('f', { f: false }), error: () => SILENT }))).toBe(
         '10ms #',
         {},

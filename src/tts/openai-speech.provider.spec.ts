@@ -1,10 +1,5 @@
 import { BehaviorSubject, firstValueFrom, lastValueFrom, type Observable, toArray } from 'rxjs';
-import {
-  expectedSpeech,
-  expectSpeechCutWithin,
-  FAKE_SPEECH_KEY,
-  FakeSpeechServer,
-} from '../../test/support/fake-speech-server.js';
+import { expectedSpeech, expectSpeechCutWithin, FAKE_SPEECH_KEY, FakeSpeechServer } from '../../test/support/fake-speech-server.js';
 import { OpenAiSpeechProvider, type OpenAiSpeechOptions } from './openai-speech.provider.js';
 import { type FlowControl, TtsError } from './tts-provider.js';
 
@@ -85,8 +80,8 @@ describe('OpenAiSpeechProvider', () => {
     await sleep(20);
     await collect(provider.synthesize(request, flowing()));
     const [first, second] = server.calls;
-    expect(second!.remotePort).toBe(first!.remotePort);
-    expect(first!.socketClosedAt).toBeUndefined();
+    expect(second.remotePort).toBe(first.remotePort);
+    expect(first.socketClosedAt).toBeUndefined();
   });
 
   it('is cold: nothing is sent until it is subscribed', async () => {
@@ -197,7 +192,7 @@ describe('OpenAiSpeechProvider', () => {
     await sleep(150);
     expect(chunks).toHaveLength(1);
     // There was audio to hold back: the server wrote on while we did not read.
-    expect(call.bytesWritten).toBeGreaterThan(chunks[0]!.length);
+    expect(call.bytesWritten).toBeGreaterThan(chunks[0].length);
     paused$.next(false);
     await completion;
     expect(Buffer.concat(chunks).equals(expectedSpeech(text))).toBe(true);

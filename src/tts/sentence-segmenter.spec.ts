@@ -15,13 +15,7 @@ describe('SentenceSegmenter', () => {
   it('cuts English into sentences, flushing the first clause early', () => {
     expect(
       segmentStream('Once upon a time, in a harbour town, there lived a keeper. She loved the quiet hours! Did she sleep? No.'),
-    ).toEqual([
-      'Once upon a time,',
-      'in a harbour town, there lived a keeper.',
-      'She loved the quiet hours!',
-      'Did she sleep?',
-      'No.',
-    ]);
+    ).toEqual(['Once upon a time,', 'in a harbour town, there lived a keeper.', 'She loved the quiet hours!', 'Did she sleep?', 'No.']);
   });
 
   it('cuts Chinese at 。！？；and ellipses, without waiting for more text', () => {

@@ -75,10 +75,10 @@ export class SpeechLedger {
     if (!this.played) return undefined;
     if (this.chunks.length === 0) return '';
     const seq = Math.min(this.played.voice_stream_seq, this.chunks.length - 1);
-    const chunk = this.chunks[seq]!;
+    const chunk = this.chunks[seq];
     const intoChunk = this.played.voice_stream_seq > seq ? chunk.durationMs : Math.min(this.played.played_ms, chunk.durationMs);
     const heard = this.segments.slice(0, chunk.segment).map((s) => s.text);
-    const current = this.segments[chunk.segment]!;
+    const current = this.segments[chunk.segment];
     const fraction = Math.min(1, (chunk.offsetMs + intoChunk) / this.lengthMs(current));
     const partial = wordsUpTo(current.text, fraction);
     if (partial) heard.push(partial);
@@ -112,7 +112,7 @@ function wordsUpTo(text: string, fraction: number): string {
 function joinSegments(segments: string[]): string {
   return segments.reduce((text, segment) => {
     if (!text) return segment;
-    const tight = languageOf(text.at(-1)!) === 'zh' || languageOf(segment[0]!) === 'zh' || /[，。！？；：、]$/.test(text);
+    const tight = languageOf(text.at(-1)!) === 'zh' || languageOf(segment[0]) === 'zh' || /[，。！？；：、]$/.test(text);
     return tight ? text + segment : `${text} ${segment}`;
   }, '');
 }

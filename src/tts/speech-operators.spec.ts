@@ -19,11 +19,7 @@ describe('rechunk', () => {
     const pieces = await lastValueFrom(
       from([Buffer.from([1, 2, 3]), Buffer.from([4, 5, 6, 7, 8]), Buffer.from([9])]).pipe(rechunk(4), toArray()),
     );
-    expect(pieces.map((p) => [...p])).toEqual([
-      [1, 2, 3, 4],
-      [5, 6, 7, 8],
-      [9],
-    ]);
+    expect(pieces.map((p) => [...p])).toEqual([[1, 2, 3, 4], [5, 6, 7, 8], [9]]);
   });
 });
 

@@ -67,18 +67,16 @@ export class SpeechService implements OnModuleDestroy {
         (segmentText, segment) =>
           provider.synthesize({ text: segmentText, language: languageOf(segmentText) }, flow).pipe(
             bytesPerMs ? rechunk(frameBytes) : identity,
-            map(
-              (audio, i): SpeechEvent => ({
-                type: 'chunk',
-                chunk: {
-                  audio,
-                  segment,
-                  segmentText,
-                  firstOfSegment: i === 0,
-                  durationMs: bytesPerMs ? audio.length / bytesPerMs : null,
-                },
-              }),
-            ),
+            map((audio, i): SpeechEvent => ({
+              type: 'chunk',
+              chunk: {
+                audio,
+                segment,
+                segmentText,
+                firstOfSegment: i === 0,
+                durationMs: bytesPerMs ? audio.length / bytesPerMs : null,
+              },
+            })),
             endWith<SpeechEvent>({ type: 'segment-end', segment }),
           ),
         this.options.lookahead,

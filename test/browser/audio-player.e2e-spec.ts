@@ -27,7 +27,7 @@ describe('AudioPlayer in Chromium', () => {
   beforeAll(async () => {
     browser = await launchChromium();
     const bundle = await build({ entryPoints: ['client/src/index.ts'], bundle: true, format: 'iife', globalName: 'Sdk', write: false });
-    sdk = bundle.outputFiles[0]!.text;
+    sdk = bundle.outputFiles[0].text;
   }, TEST_MS);
 
   afterAll(async () => {
@@ -84,7 +84,7 @@ describe('AudioPlayer in Chromium', () => {
       (count) =>
         new Promise<PlaybackReport[]>((resolve) => {
           const done = () => window.reports.length >= count;
-          if (done()) return resolve(window.reports);
+          if (done()) { resolve(window.reports); return; }
           const subscription = window.player.played$.subscribe(() => {
             if (!done()) return;
             subscription.unsubscribe();
@@ -94,61 +94,73 @@ describe('AudioPlayer in Chromium', () => {
       count,
     );
 
-  it('plays PCM and compressed frames in order, and reports each one played', async () => {
-    await page.evaluate(() => {
-      window.player.play('r1', window.chunk(0));
-      window.player.play('r1', window.chunk(1, 'wav'));
-      window.player.play('r1', window.chunk(2));
-    });
-    expect(await reportsAfter(3)).toEqual([1, 2, 3].map((seq) => ({ request_id: 'r1', voice_stream_seq: seq, played_ms: 0 })));
-    expect(await page.evaluate(() => window.player.positionOf('r1'))).toEqual({ voice_stream_seq: 3, played_ms: 0 });
-  }, TEST_MS);
+  it(
+    'plays PCM and compressed frames in order, and reports each one played',
+    async () => {
+      await page.evaluate(() => {
+        window.player.play('r1', window.chunk(0));
+        window.player.play('r1', window.chunk(1, 'wav'));
+        window.player.play('r1', window.chunk(2));
+      });
+      expect(await reportsAfter(3)).toEqual([1, 2, 3].map((seq) => ({ request_id: 'r1', voice_stream_seq: seq, played_ms: 0 })));
+      expect(await page.evaluate(() => window.player.positionOf('r1'))).toEqual({ voice_stream_seq: 3, played_ms: 0 });
+    },
+    TEST_MS,
+  );
 
-  it('stops a request at once, says where, and moves up what was queued behind it', async () => {
-    const { stoppedAt, behindSoon } = await page.evaluate(
-      () =>
-        new Promise<{ stoppedAt?: PlayedPosition; behindSoon?: PlayedPosition }>((resolve) => {
-          for (let seq = 0; seq < 4; seq++) window.player.play('r1', window.chunk(seq));
-          for (let seq = 0; seq < 2; seq++) window.player.play('r2', window.chunk(seq));
-          // The moment the first frame has played: the second has just begun.
-          const subscription = window.player.played$.subscribe(() => {
-            subscription.unsubscribe();
-            const stoppedAt = window.player.stop('r1');
-            // 150 ms later on the audio clock, r2 is playing: it did not wait where r1's frames would have been.
-            const { context } = window.player;
-            const tick = context.createConstantSource();
-            const mute = context.createGain();
-            mute.gain.value = 0;
-            tick.connect(mute).connect(context.destination);
-            tick.onended = () => resolve({ stoppedAt, behindSoon: window.player.positionOf('r2') });
-            tick.start();
-            tick.stop(context.currentTime + 0.15);
-          });
-        }),
-    );
-    expect(stoppedAt?.voice_stream_seq).toBe(1);
-    expect(stoppedAt!.played_ms).toBeLessThan(100);
-    expect(behindSoon).not.toEqual({ voice_stream_seq: 0, played_ms: 0 });
-    const reports = await reportsAfter(3);
-    // r1's second frame never finished, and nothing of r1 was reported after the stop.
-    expect(reports.map((r) => `${r.request_id}:${r.voice_stream_seq}`)).toEqual(['r1:1', 'r2:1', 'r2:2']);
-    expect(await page.evaluate(() => window.player.positionOf('r1'))).toBeUndefined();
-  }, TEST_MS);
+  it(
+    'stops a request at once, says where, and moves up what was queued behind it',
+    async () => {
+      const { stoppedAt, behindSoon } = await page.evaluate(
+        () =>
+          new Promise<{ stoppedAt?: PlayedPosition; behindSoon?: PlayedPosition }>((resolve) => {
+            for (let seq = 0; seq < 4; seq++) window.player.play('r1', window.chunk(seq));
+            for (let seq = 0; seq < 2; seq++) window.player.play('r2', window.chunk(seq));
+            // The moment the first frame has played: the second has just begun.
+            const subscription = window.player.played$.subscribe(() => {
+              subscription.unsubscribe();
+              const stoppedAt = window.player.stop('r1');
+              // 150 ms later on the audio clock, r2 is playing: it did not wait where r1's frames would have been.
+              const { context } = window.player;
+              const tick = context.createConstantSource();
+              const mute = context.createGain();
+              mute.gain.value = 0;
+              tick.connect(mute).connect(context.destination);
+              tick.onended = () => resolve({ stoppedAt, behindSoon: window.player.positionOf('r2') });
+              tick.start();
+              tick.stop(context.currentTime + 0.15);
+            });
+          }),
+      );
+      expect(stoppedAt?.voice_stream_seq).toBe(1);
+      expect(stoppedAt!.played_ms).toBeLessThan(100);
+      expect(behindSoon).not.toEqual({ voice_stream_seq: 0, played_ms: 0 });
+      const reports = await reportsAfter(3);
+      // r1's second frame never finished, and nothing of r1 was reported after the stop.
+      expect(reports.map((r) => `${r.request_id}:${r.voice_stream_seq}`)).toEqual(['r1:1', 'r2:1', 'r2:2']);
+      expect(await page.evaluate(() => window.player.positionOf('r1'))).toBeUndefined();
+    },
+    TEST_MS,
+  );
 
-  it('stops everything at once', async () => {
-    const reports = await page.evaluate(
-      () =>
-        new Promise<PlaybackReport[]>((resolve) => {
-          for (let seq = 0; seq < 3; seq++) window.player.play('r1', window.chunk(seq));
-          const subscription = window.player.played$.subscribe(() => {
-            subscription.unsubscribe();
-            window.player.stopAll();
-            // Something queued after the stop still plays: the player is not broken, only emptied.
-            window.player.play('r3', window.chunk(0));
-            window.player.played$.subscribe(() => resolve(window.reports));
-          });
-        }),
-    );
-    expect(reports.map((r) => `${r.request_id}:${r.voice_stream_seq}`)).toEqual(['r1:1', 'r3:1']);
-  }, TEST_MS);
+  it(
+    'stops everything at once',
+    async () => {
+      const reports = await page.evaluate(
+        () =>
+          new Promise<PlaybackReport[]>((resolve) => {
+            for (let seq = 0; seq < 3; seq++) window.player.play('r1', window.chunk(seq));
+            const subscription = window.player.played$.subscribe(() => {
+              subscription.unsubscribe();
+              window.player.stopAll();
+              // Something queued after the stop still plays: the player is not broken, only emptied.
+              window.player.play('r3', window.chunk(0));
+              window.player.played$.subscribe(() => resolve(window.reports));
+            });
+          }),
+      );
+      expect(reports.map((r) => `${r.request_id}:${r.voice_stream_seq}`)).toEqual(['r1:1', 'r3:1']);
+    },
+    TEST_MS,
+  );
 });

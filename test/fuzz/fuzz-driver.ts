@@ -38,9 +38,17 @@ export async function sendBatch(client: TestClient, frames: readonly HostileFram
 export async function sendUnregistered(wsUrl: string, frame: HostileFrame): Promise<Mismatch | undefined> {
   const client = await TestClient.connect(wsUrl);
   client.sendRaw(typeof frame.data === 'string' ? frame.data : Buffer.from(frame.data));
-  const closed = await Promise.race([client.closed, new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000).unref())]);
+  const closed = await Promise.race([
+    client.closed,
+    new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), 10_000).unref()),
+  ]);
   const codes = client.frames('ERROR').map((f) => f.payload.code);
-  const got = closed === undefined ? 'not closed' : codes.length === 1 && closed.reason === codes[0] ? codes[0]! : `${codes.join(',')} then close ${closed.code} ${closed.reason}`;
+  const got =
+    closed === undefined
+      ? 'not closed'
+      : codes.length === 1 && closed.reason === codes[0]
+        ? codes[0]
+        : `${codes.join(',')} then close ${closed.code} ${closed.reason}`;
   client.close();
   return got === frame.code ? undefined : { what: frame.what, expected: frame.code, got, excerpt: excerpt(frame.data) };
 }
@@ -48,10 +56,12 @@ export async function sendUnregistered(wsUrl: string, frame: HostileFrame): Prom
 /** The longest time between two frames of a request's reply, from `since` on. */
 export function longestGap(client: TestClient, requestId: string, since: number): number {
   const times = client.received
-    .filter((r) => r.at >= since && r.frame.msg_type === 'RESPONSE' && (r.frame.payload as { request_id?: string }).request_id === requestId)
+    .filter(
+      (r) => r.at >= since && r.frame.msg_type === 'RESPONSE' && (r.frame.payload as { request_id?: string }).request_id === requestId,
+    )
     .map((r) => r.at);
   let longest = 0;
-  for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i]! - times[i - 1]!);
+  for (let i = 1; i < times.length; i++) longest = Math.max(longest, times[i] - times[i - 1]);
   return longest;
 }
 

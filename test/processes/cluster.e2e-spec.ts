@@ -60,9 +60,13 @@ describe('two gateway instances on Redis', () => {
   const expectLostOnce = (c: TestClient) => {
     const ofStory = c.received
       .map((r) => r.frame)
-      .filter((f) => (f.msg_type === 'ERROR' || (f.msg_type === 'RESPONSE' && isEndPayload(f.payload))) && (f.payload as { request_id?: string }).request_id === 'story');
+      .filter(
+        (f) =>
+          (f.msg_type === 'ERROR' || (f.msg_type === 'RESPONSE' && isEndPayload(f.payload))) &&
+          (f.payload as { request_id?: string }).request_id === 'story',
+      );
     expect(ofStory.map((f) => f.msg_type)).toEqual(['ERROR', 'RESPONSE']);
-    expect(ofStory[0]!.payload).toMatchObject({ code: 'INSTANCE_LOST' });
+    expect(ofStory[0].payload).toMatchObject({ code: 'INSTANCE_LOST' });
   };
   const numbered = (...cs: TestClient[]) =>
     cs.flatMap((c) => c.received.map((r) => r.frame)).filter((f): f is ServerEnvelope & { seq: number } => f.seq !== undefined);
@@ -98,19 +102,19 @@ describe('two gateway instances on Redis', () => {
 
     const frames = numbered(first, second);
     expect(frames.map((f) => f.seq)).toEqual(frames.map((_, i) => i + 1));
-    const responses = frames.filter((f) => f.msg_type === 'RESPONSE').map((f) => f.payload as ServerEnvelope<'RESPONSE'>['payload']);
+    const responses = frames.filter((f) => f.msg_type === 'RESPONSE').map((f) => f.payload);
     expect(responses.filter(isTextDeltaPayload).map((p) => p.text_stream_seq)).toEqual([...Array(150).keys()]);
     expect(responses.filter(isEndPayload)).toHaveLength(1);
     expect(upstream.calls).toHaveLength(1);
-    expect(upstream.calls[0]!.completed).toBe(true);
+    expect(upstream.calls[0].completed).toBe(true);
 
     // The next turn runs where the session now is, with the turn A ran in its history.
     upstream.behavior = { kind: 'stream', tokens: 3, intervalMs: 1 };
     second.request('next', 'and then?');
     expect((await second.endOf('next')).interrupted).toBe(false);
-    const history = messagesOf(upstream.calls[1]!.body);
+    const history = messagesOf(upstream.calls[1].body);
     expect(history.map((m) => m.role)).toEqual(['user', 'assistant', 'user']);
-    expect(history[1]!.content).toMatch(/^t0 t1 t2 /);
+    expect(history[1].content).toMatch(/^t0 t1 t2 /);
   });
 
   it('forwards the speech of a request still running on A, binary audio frames included, each once and in order', async () => {
@@ -154,7 +158,7 @@ describe('two gateway instances on Redis', () => {
     const ackAt = second.indexOf((f) => f.msg_type === 'INTERRUPT_ACK');
     const endAt = second.indexOf((f) => f.msg_type === 'RESPONSE' && isEndPayload(f.payload));
     expect(ackAt).toBeLessThan(endAt);
-    await expectCutWithin(upstream.calls[0]!, sentAt, 1000);
+    await expectCutWithin(upstream.calls[0], sentAt, 1000);
     const count = second.received.length;
     await sleep(200);
     expect(second.received.slice(count).filter((r) => r.frame.msg_type === 'RESPONSE')).toEqual([]);
@@ -204,10 +208,10 @@ describe('two gateway instances on Redis', () => {
 
     const stoppedAt = performance.now();
     expect((await http(b, 'POST', `/v1/tasks/${id}/stop`)).body).toEqual({ task_id: id, stopped: true });
-    await expectCutWithin(upstream.calls[0]!, stoppedAt, 1000);
+    await expectCutWithin(upstream.calls[0], stoppedAt, 1000);
     // Long polls on B until the end frame A sends for the stop.
     const ends: unknown[] = [];
-    for (let after = events.body.last_seq as number; ends.length === 0; ) {
+    for (let after = events.body.last_seq as number; ends.length === 0;) {
       const page = await http(b, 'GET', `/v1/tasks/${id}/events?after=${after}&timeout_ms=5000`);
       const envelopes = page.body.events as ServerEnvelope<'RESPONSE'>[];
       expect(envelopes.length).toBeGreaterThan(0);
@@ -279,7 +283,7 @@ describe('two gateway instances on Redis', () => {
     expect(await back.endOf('story', TTL_MS * 10)).toMatchObject({ interrupted: false, error: { code: 'INSTANCE_LOST' } });
     expect(performance.now() - killedAt).toBeLessThan(TTL_MS * 10);
     const end = back.received.find((r) => r.frame.msg_type === 'RESPONSE' && isEndPayload(r.frame.payload))!;
-    expect(end.frame.seq).toBeGreaterThan(ack.payload.last_seq as number);
+    expect(end.frame.seq).toBeGreaterThan(ack.payload.last_seq);
     expectLostOnce(back);
   });
 });

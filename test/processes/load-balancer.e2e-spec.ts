@@ -68,10 +68,10 @@ describe('two gateways behind nginx', () => {
     const sentAt = performance.now();
     c.interrupt('r1');
     expect((await c.waitFor('INTERRUPT_ACK')).payload).toMatchObject({ status: 'SUCCESS', interrupted_request_ids: ['r1'] });
-    await expectCutWithin(upstream.calls[0]!, sentAt, 1000);
+    await expectCutWithin(upstream.calls[0], sentAt, 1000);
   });
 
-  it("streams chat completions and server-sent events through as they are written", async () => {
+  it('streams chat completions and server-sent events through as they are written', async () => {
     upstream.behavior = { kind: 'stream', tokens: 100, intervalMs: 20 };
     const headers = { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' };
     const response = await fetch(`${nginx.httpUrl}/v1/chat/completions`, {
@@ -83,17 +83,19 @@ describe('two gateways behind nginx', () => {
     const first = await reader.read();
     expect(new TextDecoder().decode(first.value)).toContain('chat.completion.chunk');
     // The first bytes came through right away, not once a buffer had filled.
-    expect(upstream.calls[0]!.chunksWritten).toBeLessThan(20);
+    expect(upstream.calls[0].chunksWritten).toBeLessThan(20);
     await reader.cancel();
-    await expectCutWithin(upstream.calls[0]!, performance.now(), 2000);
+    await expectCutWithin(upstream.calls[0], performance.now(), 2000);
 
-    const task = (await (await fetch(`${nginx.httpUrl}/v1/tasks`, { method: 'POST', headers, body: '{"content":{"text":"go"}}' })).json()) as {
+    const task = (await (
+      await fetch(`${nginx.httpUrl}/v1/tasks`, { method: 'POST', headers, body: '{"content":{"text":"go"}}' })
+    ).json()) as {
       task_id: string;
     };
     const events = await fetch(`${nginx.httpUrl}/v1/tasks/${task.task_id}/stream`, { headers });
     const sse = events.body!.getReader();
     expect(new TextDecoder().decode((await sse.read()).value)).toMatch(/^id: \d+\ndata: /);
-    expect(upstream.calls[1]!.chunksWritten).toBeLessThan(20);
+    expect(upstream.calls[1].chunksWritten).toBeLessThan(20);
     await sse.cancel();
   });
 

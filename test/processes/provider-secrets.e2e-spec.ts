@@ -69,12 +69,15 @@ describe('provider error text, scrubbed of keys', () => {
 
   it('keeps every part of the key out, where a cut would have split it, and when the provider escapes it', async () => {
     // Any ten characters of it in a row (eight would find 'upstream' in the gateway's own log lines).
-    const keyParts = (text: string) => [...Array(DEFAULT_UPSTREAM_KEY.length - 9).keys()].some((i) => text.includes(DEFAULT_UPSTREAM_KEY.slice(i, i + 10)));
+    const keyParts = (text: string) =>
+      [...Array(DEFAULT_UPSTREAM_KEY.length - 9).keys()].some((i) => text.includes(DEFAULT_UPSTREAM_KEY.slice(i, i + 10)));
     for (let filler = 440; filler <= 500; filler += 3) {
       upstream.behavior = {
         kind: 'status',
         status: 400,
-        body: JSON.stringify({ error: { message: `Invalid 'user' field '${'u'.repeat(filler)}'. Incorrect API key provided: ${DEFAULT_UPSTREAM_KEY}` } }),
+        body: JSON.stringify({
+          error: { message: `Invalid 'user' field '${'u'.repeat(filler)}'. Incorrect API key provided: ${DEFAULT_UPSTREAM_KEY}` },
+        }),
       };
       const response = await fetch(`${gateway.httpUrl}/v1/chat/completions`, {
         method: 'POST',

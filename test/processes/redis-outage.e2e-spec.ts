@@ -83,7 +83,7 @@ describe('Redis restarted under a running gateway', () => {
       // The task ran, and maybe ended, while Redis was away: its record is there again for other instances.
       const [taskKey] = await probe.keys(`*task:${taskId}`);
       expect(taskKey).toBeDefined();
-      expect(JSON.parse((await probe.get(taskKey!))!)).toMatchObject({ task_id: taskId, owner: 'A' });
+      expect(JSON.parse((await probe.get(taskKey))!)).toMatchObject({ task_id: taskId, owner: 'A' });
     } finally {
       probe.disconnect();
     }

@@ -78,7 +78,7 @@ describe('graceful shutdown on SIGTERM (the built gateway as a process)', () => 
     await keeper.waitFor('SERVER_SHUTDOWN');
     const end = await keeper.endOf('job', 5000);
     expect(end).toMatchObject({ interrupted: true, interrupt_reason: 'SERVER_SHUTDOWN' });
-    await expect(upstream.calls[0]!.socketClosed).resolves.toEqual(expect.any(Number));
+    await expect(upstream.calls[0].socketClosed).resolves.toEqual(expect.any(Number));
     expect(await gateway.exited).toEqual({ code: 0, signal: null });
   });
 

@@ -22,35 +22,47 @@ describe('a jest run that fails, is interrupted or is killed leaves no process b
     run = undefined;
   });
 
-  it('fails on its own when nginx is missing, after starting gateways, exits, and leaves none of them', async () => {
-    run = JestRun.start(['test/processes/load-balancer.e2e-spec.ts'], { PATH: pathWithout('nginx') });
-    const { code, signal } = await run.exited(RUN_MS);
-    expect(run.output).toContain('nginx is not installed');
-    expect({ code, signal }).toEqual({ code: 1, signal: null });
-    // It started gateways before it failed (they are what would leak).
-    expect(run.seen.some((p) => p.includes('dist/main.js'))).toBe(true);
-    expect(processesOfRun(run.id)).toEqual([]);
-  }, RUN_MS);
+  it(
+    'fails on its own when nginx is missing, after starting gateways, exits, and leaves none of them',
+    async () => {
+      run = JestRun.start(['test/processes/load-balancer.e2e-spec.ts'], { PATH: pathWithout('nginx') });
+      const { code, signal } = await run.exited(RUN_MS);
+      expect(run.output).toContain('nginx is not installed');
+      expect({ code, signal }).toEqual({ code: 1, signal: null });
+      // It started gateways before it failed (they are what would leak).
+      expect(run.seen.some((p) => p.includes('dist/main.js'))).toBe(true);
+      expect(processesOfRun(run.id)).toEqual([]);
+    },
+    RUN_MS,
+  );
 
-  it('interrupted mid-test (SIGINT to jest alone, not to the gateways it started), exits and leaves no gateway', async () => {
-    run = JestRun.start(['test/processes/cluster.e2e-spec.ts']);
-    await run.until((commands) => commands.filter((c) => c.includes('dist/main.js')).length >= 2, RUN_MS / 2);
-    run.signalJest('SIGINT');
-    const { code, signal } = await run.exited(20_000);
-    expect(code === 0 && signal === null).toBe(false);
-    expect(processesOfRun(run.id)).toEqual([]);
-  }, RUN_MS);
+  it(
+    'interrupted mid-test (SIGINT to jest alone, not to the gateways it started), exits and leaves no gateway',
+    async () => {
+      run = JestRun.start(['test/processes/cluster.e2e-spec.ts']);
+      await run.until((commands) => commands.filter((c) => c.includes('dist/main.js')).length >= 2, RUN_MS / 2);
+      run.signalJest('SIGINT');
+      const { code, signal } = await run.exited(20_000);
+      expect(code === 0 && signal === null).toBe(false);
+      expect(processesOfRun(run.id)).toEqual([]);
+    },
+    RUN_MS,
+  );
 
-  it('killed outright (SIGKILL to its process group), leaves no browser either: the kernel ends what the test started', async () => {
-    run = JestRun.start(['test/browser/demo.e2e-spec.ts']);
-    // Chromium runs in a process group of its own, which the SIGKILL below does not reach.
-    await run.until((commands) => commands.some((c) => c.includes('chromium')), RUN_MS / 2);
-    run.signalGroup('SIGKILL');
-    await run.exited(5_000);
-    const deadline = performance.now() + 5_000;
-    while (processesOfRun(run.id).length > 0 && performance.now() < deadline) await sleep(50);
-    expect(processesOfRun(run.id)).toEqual([]);
-  }, RUN_MS);
+  it(
+    'killed outright (SIGKILL to its process group), leaves no browser either: the kernel ends what the test started',
+    async () => {
+      run = JestRun.start(['test/browser/demo.e2e-spec.ts']);
+      // Chromium runs in a process group of its own, which the SIGKILL below does not reach.
+      await run.until((commands) => commands.some((c) => c.includes('chromium')), RUN_MS / 2);
+      run.signalGroup('SIGKILL');
+      await run.exited(5_000);
+      const deadline = performance.now() + 5_000;
+      while (processesOfRun(run.id).length > 0 && performance.now() < deadline) await sleep(50);
+      expect(processesOfRun(run.id)).toEqual([]);
+    },
+    RUN_MS,
+  );
 });
 
 /** A jest run of some of our suites, in a process group of its own, as a terminal would start it. */
@@ -106,7 +118,10 @@ class JestRun {
   async exited(timeoutMs: number): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
     let timer: NodeJS.Timeout | undefined;
     const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`jest did not exit within ${timeoutMs} ms; output:\n${this.output.slice(-2000)}`)), timeoutMs);
+      timer = setTimeout(
+        () => reject(new Error(`jest did not exit within ${timeoutMs} ms; output:\n${this.output.slice(-2000)}`)),
+        timeoutMs,
+      );
     });
     try {
       return await Promise.race([this.exit, timeout]);

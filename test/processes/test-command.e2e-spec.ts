@@ -27,10 +27,14 @@ describe('the test command, for a user who cannot install what the suite needs',
 
   it('fails at once, naming each program, what it is for, and the apt-get command', async () => {
     // As nobody (setpriv, util-linux): not root, and no sudo on this PATH.
-    const child = spawn(which('setpriv')!, ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, 'scripts/test.mjs'], {
-      env: { PATH: bin, HOME: bin },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      which('setpriv')!,
+      ['--reuid=65534', '--regid=65534', '--clear-groups', '--', process.execPath, 'scripts/test.mjs'],
+      {
+        env: { PATH: bin, HOME: bin },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));

@@ -181,9 +181,7 @@ async function speak(
     const frame = audioFrame(task.audioFramesSent, frameBytes);
     // Waiting for each frame to reach the kernel is what lets a client that
     // stops reading stall us through TCP, as it would stall DashScope.
-    const sent = await new Promise<boolean>((resolve) =>
-      socket.send(frame, { binary: true }, (error) => resolve(!error)),
-    );
+    const sent = await new Promise<boolean>((resolve) => socket.send(frame, { binary: true }, (error) => resolve(!error)));
     if (!sent) return;
     task.audioSent.push(frame);
     task.audioFramesSent += 1;

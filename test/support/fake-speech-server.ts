@@ -61,8 +61,7 @@ export class FakeSpeechServer extends RecordingHttpServer<SpeechCall> {
     }
     const speak = behavior.kind === 'speak' ? behavior : undefined;
     const input = typeof body.input === 'string' ? body.input : '';
-    const total =
-      behavior.kind === 'speak' ? input.length * (behavior.bytesPerChar ?? DEFAULT_BYTES_PER_CHAR) : behavior.afterBytes;
+    const total = behavior.kind === 'speak' ? input.length * (behavior.bytesPerChar ?? DEFAULT_BYTES_PER_CHAR) : behavior.afterBytes;
     const chunkBytes = speak?.chunkBytes ?? DEFAULT_CHUNK_BYTES;
     const interval = speak?.intervalMs ?? 2;
 

@@ -112,7 +112,7 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
     res.write(sse(chunk(model, { role: 'assistant', content: '' }, null)));
     for (let i = 0; i < tokens; i++) {
       if (res.destroyed) return;
-      res.write(sse(chunk(model, { content: words ? words[i % words.length]! : tokenText(i) }, null)));
+      res.write(sse(chunk(model, { content: words ? words[i % words.length] : tokenText(i) }, null)));
       call.chunksWritten += 1;
       // 0: as fast as the event loop allows, yielding between chunks.
       await (interval > 0 ? sleep(interval) : new Promise((resolve) => setImmediate(resolve)));
@@ -166,7 +166,7 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
     const planned = stream?.tokens ?? 20;
     const tokens = typeof planned === 'function' ? planned(body) : planned;
     const words = typeof stream?.words === 'function' ? stream.words(body) : stream?.words;
-    const content = Array.from({ length: tokens }, (_, i) => (words ? words[i % words.length]! : tokenText(i))).join('');
+    const content = Array.from({ length: tokens }, (_, i) => (words ? words[i % words.length] : tokenText(i))).join('');
     res.writeHead(200, { 'content-type': 'application/json' }).end(
       JSON.stringify({
         id: 'chatcmpl-fake',

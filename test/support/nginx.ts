@@ -35,7 +35,9 @@ export class Nginx {
     const failed = new Promise<never>((_, reject) => {
       child.once('error', reject);
       // 127: setpriv found no nginx to run.
-      child.once('exit', (code) => reject(new Error(code === 127 ? 'nginx is not installed (npm test installs it)' : `nginx exited with code ${String(code)}`)));
+      child.once('exit', (code) =>
+        reject(new Error(code === 127 ? 'nginx is not installed (npm test installs it)' : `nginx exited with code ${String(code)}`)),
+      );
     });
     failed.catch(() => undefined);
     try {

@@ -48,7 +48,10 @@ export class PrivateRedis {
     const child = this.process;
     // Ready once it answers; it takes a few milliseconds to start listening.
     for (let attempt = 0; ; attempt++) {
-      if (child.exitCode !== null) throw new Error(`redis-server exited with code ${child.exitCode}${child.exitCode === 127 ? ' (not installed: npm test installs it)' : ''}`);
+      if (child.exitCode !== null)
+        throw new Error(
+          `redis-server exited with code ${child.exitCode}${child.exitCode === 127 ? ' (not installed: npm test installs it)' : ''}`,
+        );
       const probe = new Redis(this.url, { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
       try {
         await probe.connect();

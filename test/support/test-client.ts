@@ -1,20 +1,8 @@
 import WebSocket from 'ws';
 import type { ClientMsgType, ClientPayloads } from '@agent-gateway/protocol';
 import { PROTOCOL_VERSION } from '@agent-gateway/protocol';
-import type {
-  EndPayload,
-  RegisterAckPayload,
-  ResponsePayload,
-  ServerEnvelope,
-  ServerMsgType,
-} from '@agent-gateway/protocol';
-import {
-  type AudioPayload,
-  isAudioPayload,
-  isEndPayload,
-  isTextDeltaPayload,
-  type TextDeltaPayload,
-} from '@agent-gateway/protocol';
+import type { EndPayload, RegisterAckPayload, ResponsePayload, ServerEnvelope, ServerMsgType } from '@agent-gateway/protocol';
+import { type AudioPayload, isAudioPayload, isEndPayload, isTextDeltaPayload, type TextDeltaPayload } from '@agent-gateway/protocol';
 import { own } from './test-resources.js';
 
 export interface Received {
@@ -135,11 +123,7 @@ export class TestClient {
 
   /** The end frame of a request. */
   async endOf(requestId: string, timeoutMs = 5000): Promise<EndPayload> {
-    const frame = await this.waitFor(
-      'RESPONSE',
-      (f) => f.payload.request_id === requestId && isEndPayload(f.payload),
-      { timeoutMs },
-    );
+    const frame = await this.waitFor('RESPONSE', (f) => f.payload.request_id === requestId && isEndPayload(f.payload), { timeoutMs });
     return frame.payload as EndPayload;
   }
 

@@ -117,7 +117,7 @@ export class AudioPlayer implements AudioSink {
       return from(this.context.decodeAudioData(audio.slice().buffer)).pipe(catchError(() => EMPTY));
     }
     const channels = pcm16ToChannels(audio, format.channels);
-    const buffer = this.context.createBuffer(format.channels, Math.max(1, channels[0]!.length), format.sample_rate);
+    const buffer = this.context.createBuffer(format.channels, Math.max(1, channels[0].length), format.sample_rate);
     channels.forEach((data, channel) => buffer.copyToChannel(data, channel));
     return of(buffer);
   }

@@ -9,7 +9,7 @@ export function pcm16ToChannels(bytes: Uint8Array, channels: number): Float32Arr
   const out = Array.from({ length: channels }, () => new Float32Array(frames));
   for (let frame = 0; frame < frames; frame++) {
     for (let channel = 0; channel < channels; channel++) {
-      out[channel]![frame] = view.getInt16((frame * channels + channel) * 2, true) / 32768;
+      out[channel][frame] = view.getInt16((frame * channels + channel) * 2, true) / 32768;
     }
   }
   return out;

@@ -39,15 +39,15 @@ export class AddressPolicy {
   /** A `lookup` for net.connect: the system's, with refused addresses left out (an error when none is left). */
   readonly lookup = (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) return callback(error, []);
+      if (error) { callback(error, []); return; }
       const usable = addresses.filter(({ address }) => this.refusal(address) === undefined);
       if (usable.length === 0) {
         const first = addresses[0];
         const why = first ? `resolves to ${first.address}, a ${this.refusal(first.address)} address` : 'resolves to no address';
-        return callback(new ToolError(`${hostname} ${why}, which http_get may not reach`), []);
+        callback(new ToolError(`${hostname} ${why}, which http_get may not reach`), []); return;
       }
-      if (options.all) return callback(null, usable);
-      callback(null, usable[0]!.address, usable[0]!.family);
+      if (options.all) { callback(null, usable); return; }
+      callback(null, usable[0].address, usable[0].family);
     });
   };
 }
