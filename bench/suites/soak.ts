@@ -59,8 +59,7 @@ export async function measureSoak(target: Target, upstream: FakeUpstream, option
     for (let i = 0; i < count; i++) {
       // As fast as the gateway reads, but no faster: a megabyte queued here would stall this process, and
       // with it the healthy client whose gaps are measured.
-      if (hostile.socket.bufferedAmount > 256 * 1024)
-        await new Promise((resolve) => hostile.socket.send(worst[i % worst.length], resolve));
+      if (hostile.socket.bufferedAmount > 256 * 1024) await new Promise((resolve) => hostile.socket.send(worst[i % worst.length], resolve));
       else hostile.socket.send(worst[i % worst.length]);
     }
     // Answered after every frame before it (the hostile HEARTBEATs have answers of their own).

@@ -20,7 +20,7 @@ export class ClientReports {
   /** PLAYBACK: during or after the request's generation. */
   playback(session: Session, payload: ParsedClientPayloads['PLAYBACK']): void {
     const ledger = session.speech.get(payload.request_id);
-    if (ledger) { ledger.reportPlayed(payload); return; }
+    if (ledger) return ledger.reportPlayed(payload);
     const remote = session.remote.findRecent(payload.request_id);
     if (!remote) throw new GatewayError('UNKNOWN_REQUEST', { requestId: payload.request_id });
     this.remote.playback(remote.instanceId, session.id, payload);
@@ -29,7 +29,7 @@ export class ClientReports {
   /** FUNCTION_RESULT: the answer to a FUNCTION_CALL. One for a call that was cancelled is dropped. */
   functionResult(session: Session, payload: ParsedClientPayloads['FUNCTION_RESULT']): void {
     const remote = session.remote.find(payload.request_id);
-    if (remote) { this.remote.functionResult(remote.instanceId, session.id, payload); return; }
+    if (remote) return this.remote.functionResult(remote.instanceId, session.id, payload);
     if (!session.functionResult(payload)) {
       this.logger.info(
         { session_id: session.id, request_id: payload.request_id, call_id: payload.call_id },

@@ -64,7 +64,7 @@ export class InterruptService {
       elsewhere: outcome.here.length - here.length,
       upstreamClosedMs: Object.fromEntries(here.flatMap((r) => (r.upstreamClosedMs === undefined ? [] : [[r.id, r.upstreamClosedMs]]))),
     };
-    if (!outcome.elsewhere) { this.acknowledge(session, payload, scope, local, receivedAt); return; }
+    if (!outcome.elsewhere) return this.acknowledge(session, payload, scope, local, receivedAt);
     const release = session.remote.hold();
     return outcome.elsewhere
       .then((remote) => this.acknowledge(session, payload, scope, this.withRemote(session, local, remote), receivedAt))

@@ -17,9 +17,9 @@ export function forwardReplyEvent(event: ReplyEvent, { session, request, turn, f
       session.send('TOOL_STATUS', event.status, { lane: 'text', request });
       return;
     case 'speech': {
-      if (event.event.type === 'segment-end') { frames.segmentEnded(event.event.segment); return; }
+      if (event.event.type === 'segment-end') return frames.segmentEnded(event.event.segment);
       const frame = frames.audio(event.event.chunk);
-      if (frame.kind === 'binary') { session.sendAudio(request, frame.voiceStreamSeq, frame.audio); return; }
+      if (frame.kind === 'binary') return session.sendAudio(request, frame.voiceStreamSeq, frame.audio);
       const content = { kind: 'audio' as const, seq: frame.payload.voice_stream_seq };
       session.send('RESPONSE', frame.payload, { lane: 'audio', request, content });
       return;

@@ -81,7 +81,7 @@ export class RedisEventLog extends SessionLogMirror {
       let closed = false;
       const read = async (): Promise<void> => {
         while (!closed) {
-          const result = (await connection.xreadBuffer('BLOCK', 0, 'STREAMS', key, `0-${last}`));
+          const result = await connection.xreadBuffer('BLOCK', 0, 'STREAMS', key, `0-${last}`);
           for (const [, entries] of result ?? []) {
             for (const entry of entries) {
               const frame = toFrame(entry);

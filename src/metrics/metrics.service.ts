@@ -97,7 +97,10 @@ export class MetricsService {
       registers: [this.registry],
       collect() {
         const value = read();
-        if (typeof value === 'number') { this.set(value); return; }
+        if (typeof value === 'number') {
+          this.set(value);
+          return;
+        }
         this.reset();
         for (const [labelValue, count] of Object.entries(value)) this.set({ [label!]: labelValue }, count);
       },

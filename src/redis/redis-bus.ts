@@ -146,7 +146,7 @@ export class RedisBus<C extends CommandMap<C>> implements OnModuleInit, OnApplic
     if (message.f === this.redis.instanceId) return;
     if ('r' in message) {
       const collect = this.collectors.get(message.r);
-      collect ? collect(message.b, message.e !== undefined) : this.settle(message.r, message.b, message.e); return;
+      return collect ? collect(message.b, message.e !== undefined) : this.settle(message.r, message.b, message.e);
     }
     const handler = this.handlers.get(message.k as keyof C);
     if (!handler) return;

@@ -77,7 +77,7 @@ export class TaskRecords implements OnModuleInit {
 
   /** Into Redis: a running task's record stays, an ended one expires TASK_TTL_MS after its end. */
   private publish(record: TaskRecord): void {
-    if (record.ended_at === null) { this.directory.putTask(record); return; }
+    if (record.ended_at === null) return this.directory.putTask(record);
     const left = record.ended_at + this.config.sessions.taskTtlMs - Date.now();
     if (left > 0) this.directory.putTask(record, left);
   }

@@ -84,7 +84,7 @@ describe('AudioPlayer in Chromium', () => {
       (count) =>
         new Promise<PlaybackReport[]>((resolve) => {
           const done = () => window.reports.length >= count;
-          if (done()) { resolve(window.reports); return; }
+          if (done()) return resolve(window.reports);
           const subscription = window.player.played$.subscribe(() => {
             if (!done()) return;
             subscription.unsubscribe();

@@ -54,7 +54,7 @@ describe('the demo page in Chromium', () => {
             const length = turn?.querySelector('.bubble.assistant')?.textContent?.length ?? 0;
             return turn !== null && length > chars && Number(turn.dataset.heardFrames ?? 0) >= heardFrames;
           };
-          if (reached()) { resolve(); return; }
+          if (reached()) return resolve();
           const observer = new MutationObserver(() => {
             if (!reached()) return;
             observer.disconnect();

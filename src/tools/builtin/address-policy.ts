@@ -39,14 +39,14 @@ export class AddressPolicy {
   /** A `lookup` for net.connect: the system's, with refused addresses left out (an error when none is left). */
   readonly lookup = (hostname: string, options: LookupOptions, callback: LookupCallback): void => {
     dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
-      if (error) { callback(error, []); return; }
+      if (error) return callback(error, []);
       const usable = addresses.filter(({ address }) => this.refusal(address) === undefined);
       if (usable.length === 0) {
         const first = addresses[0];
         const why = first ? `resolves to ${first.address}, a ${this.refusal(first.address)} address` : 'resolves to no address';
-        callback(new ToolError(`${hostname} ${why}, which http_get may not reach`), []); return;
+        return callback(new ToolError(`${hostname} ${why}, which http_get may not reach`), []);
       }
-      if (options.all) { callback(null, usable); return; }
+      if (options.all) return callback(null, usable);
       callback(null, usable[0].address, usable[0].family);
     });
   };
