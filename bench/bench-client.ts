@@ -34,7 +34,7 @@ export class BenchClient {
         this.audioFrames += 1;
         return;
       }
-      const frame = JSON.parse(data.toString()) as Frame;
+      const frame = JSON.parse((data as Buffer).toString()) as Frame;
       if (frame.msg_type === 'REGISTER_ACK') this.sessionId = frame.payload.session_id as string;
       if (frame.msg_type === 'RESPONSE') {
         if ((frame.payload.text_stream_seq ?? -1) >= 0) this.textFrames += 1;

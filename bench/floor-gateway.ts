@@ -167,13 +167,13 @@ server.on('connection', (ws: WebSocket) => {
   ws.on('message', (data) => {
     let message: ClientMessage;
     try {
-      message = JSON.parse(data.toString()) as ClientMessage;
+      message = JSON.parse((data as Buffer).toString()) as ClientMessage;
     } catch {
       // The least a server owes a client that sent garbage: one answer, and no crash.
       send('ERROR', { code: 'INVALID_JSON' });
       return;
     }
-    const { msg_type: type, payload = {} } = message;
+    const { msg_type: type, payload } = message;
     if (type === 'REGISTER') {
       speakByDefault = payload.require_tts === true && speechUrl !== undefined;
       send('REGISTER_ACK', { session_id: sessionId });

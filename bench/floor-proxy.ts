@@ -6,13 +6,13 @@
  *
  *   PORT=8200 LLM_BASE_URL=http://127.0.0.1:9000/v1 LLM_API_KEY=… node --import tsx bench/floor-proxy.ts
  */
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { request } from 'undici';
 
 const upstream = `${process.env.LLM_BASE_URL}/chat/completions`;
 const authorization = `Bearer ${process.env.LLM_API_KEY ?? ''}`;
 
-createServer(async (req, res) => {
+async function relay(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const parts: Buffer[] = [];
   for await (const part of req) parts.push(part as Buffer);
   const abort = new AbortController();
@@ -32,4 +32,6 @@ createServer(async (req, res) => {
   } catch {
     res.destroy();
   }
-}).listen(Number(process.env.PORT ?? 8200), '127.0.0.1');
+}
+
+createServer((req, res) => void relay(req, res)).listen(Number(process.env.PORT ?? 8200), '127.0.0.1');

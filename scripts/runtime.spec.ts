@@ -4,7 +4,7 @@ import { minimumVersion, shippedVersion } from './runtime.mjs';
 
 const read = (path: string): string => readFileSync(path, 'utf8');
 const json = (path: string): Record<string, unknown> => JSON.parse(read(path)) as Record<string, unknown>;
-const shipped = shippedVersion();
+const shipped = shippedVersion() as string;
 const major = semver.major(shipped);
 
 /** The Node.js we ship is the one every place names, and the one these tests run on. */

@@ -115,7 +115,7 @@ describe('hostile clients', () => {
       JSON.stringify({
         version: '1.0',
         msg_type: 'FUNCTION_RESULT',
-        payload: { request_id: 'r', call_id: 'c', result: JSON.parse(nested(20)) },
+        payload: { request_id: 'r', call_id: 'c', result: JSON.parse(nested(20)) as unknown },
       }),
     );
     expect((await c.waitFor('ERROR')).payload.code).toBe('JSON_TOO_DEEP');
@@ -256,7 +256,9 @@ describe('hostile clients', () => {
     await start({ MAX_SESSIONS: '1', RESUME_GRACE_MS: '300' });
     upstream.behavior = { kind: 'stream', tokens: 3, intervalMs: 1 };
     const first = (await (await http('/v1/tasks', JSON.stringify({ content: { text: 'one' } }))).json()) as { task_id: string };
-    for (let state = 'running'; state === 'running'; await sleep(50)) {
+    let state = 'running';
+    while (state === 'running') {
+      await sleep(50);
       state = (
         (await (await fetch(`${gateway.httpUrl}/v1/tasks/${first.task_id}`, { headers: { authorization: `Bearer ${KEY}` } })).json()) as {
           state: string;
@@ -287,10 +289,10 @@ describe('hostile clients: wide JSON bodies', () => {
     await healthy.register({ auth });
     // 7.5 MB of a million tiny objects: JSON.parse() alone spends about half a second on each.
     const wide = `{"model":"m","messages":[{"role":"user","content":"hi"}],"metadata":[${Array(1_000_000).fill('{"a":1}').join(',')}]}`;
-    let attacking = true;
+    const attack = { on: true };
     let longestRoundTrip = 0;
     const heartbeats = (async () => {
-      while (attacking) {
+      while (attack.on) {
         const sent = performance.now();
         const from = healthy.received.length;
         healthy.send('HEARTBEAT', {});
@@ -309,7 +311,7 @@ describe('hostile clients: wide JSON bodies', () => {
         return [response.status, ((await response.json()) as { error: { code: string } }).error.code];
       }),
     );
-    attacking = false;
+    attack.on = false;
     await heartbeats;
     expect(answers).toEqual(Array(8).fill([400, 'JSON_TOO_LARGE']));
     expect(upstream.calls).toHaveLength(0);

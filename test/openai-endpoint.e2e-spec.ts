@@ -363,7 +363,7 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
   });
 
   it('serves the simulated model too, streamed and whole', async () => {
-    await gateway?.close();
+    await gateway.close();
     gateway = await startGateway({ SIMULATED_TOKENS_PER_SECOND: '1000', SIMULATED_FIRST_TOKEN_DELAY_MS: '0', SIMULATED_REPLY_TOKENS: '8' });
     openai = new OpenAI({ baseURL: `${gateway.httpUrl}/v1`, apiKey: 'any', maxRetries: 0 });
     expect((await openai.models.list()).data.map((m) => m.id)).toEqual(['simulated']);

@@ -53,8 +53,8 @@ export class InterruptService {
     const outcome =
       scope === 'user'
         ? this.stops.user(session.userId, stop)
-        : scope === 'request'
-          ? this.stops.request(session.id, requestId!, stop, this.runsOn(session, requestId!, payload))
+        : scope === 'request' && requestId !== undefined
+          ? this.stops.request(session.id, requestId, stop, this.runsOn(session, requestId, payload))
           : this.stops.session(session.id, stop, { session });
     // The cancels tore the pipelines down synchronously, so their upstream streams are closed by now.
     const here = outcome.here.filter((request) => request.owner.sessionId === session.id);

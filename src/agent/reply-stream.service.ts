@@ -27,14 +27,9 @@ export class ReplyStream {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Speech is on, and the request (or its session) asks for it. */
-  speaks(asked: boolean): boolean {
-    return this.speech.enabled && asked;
-  }
-
-  /** The format of the audio, when speech is on. */
-  get audioFormat(): AudioFormat | undefined {
-    return this.speech.format;
+  /** The format the reply is spoken in: none unless speech is on and the request (or its session) asks for it. */
+  speechFormat(asked: boolean): AudioFormat | undefined {
+    return this.speech.enabled && asked ? this.speech.format : undefined;
   }
 
   of(

@@ -59,12 +59,11 @@ export class RequestRunner {
       maxConcurrentRequestsPerSession,
       payload.durable ?? session.prefs.durable,
     );
-    const speak = this.stream.speaks(payload.require_tts ?? session.prefs.requireTts);
+    const format = this.stream.speechFormat(payload.require_tts ?? session.prefs.requireTts);
+    const speak = format !== undefined;
     const log = this.logger.logger.child({ session_id: session.id, request_id: requestId });
     log.info({ chars: content.text.length, speak }, 'request started');
-    const speech = speak
-      ? { ledger: session.speech.open(requestId), format: this.stream.audioFormat!, transport: session.prefs.audioTransport }
-      : undefined;
+    const speech = format && { ledger: session.speech.open(requestId), format, transport: session.prefs.audioTransport };
     const frames = new ReplyFrames(request, speech);
     if (speak) this.spoken.add(request, frames);
     const context: RequestContext = { session, request, turn: new Turn(requestId, content.text), frames, log, onEnd: options.onEnd };

@@ -95,10 +95,11 @@ export class Turn implements ToolCallLog {
   /** What goes into the history. An interrupted turn keeps what was delivered, or what was heard when known. */
   toHistory(ending: TurnEnding): StoredMessage[] {
     const texts = this.rounds.map(textOf);
-    const heard = ending.kind === 'interrupted' && ending.heardText !== undefined;
-    const kept = heard ? keepHeard(texts, ending.heardText!) : texts;
-    const messages: ChatMessage[] = [{ role: 'user', content: this.userText }, ...this.roundMessages(kept)];
-    const last = messages.at(-1)!;
+    const heardText = ending.kind === 'interrupted' ? ending.heardText : undefined;
+    const kept = heardText === undefined ? texts : keepHeard(texts, heardText);
+    const user: ChatMessage = { role: 'user', content: this.userText };
+    const messages: ChatMessage[] = [user, ...this.roundMessages(kept)];
+    const last = messages.at(-1) ?? user;
     // A turn cut before its last model call said anything still ends with an assistant message: it carries the mark.
     if (ending.kind !== 'finished' && !(last.role === 'assistant' && !last.tool_calls)) {
       messages.push({ role: 'assistant', content: '' });
@@ -108,7 +109,7 @@ export class Turn implements ToolCallLog {
       request_id: this.requestId,
       at: this.at,
       ...(index === messages.length - 1 &&
-        ending.kind === 'interrupted' && { interrupted: { reason: ending.reason, kept: heard ? 'heard' : 'delivered' } }),
+        ending.kind === 'interrupted' && { interrupted: { reason: ending.reason, kept: heardText === undefined ? 'delivered' : 'heard' } }),
       ...(index === messages.length - 1 && ending.kind === 'failed' && { failed: true }),
     }));
   }

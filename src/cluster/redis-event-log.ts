@@ -49,7 +49,7 @@ export class RedisEventLog extends SessionLogMirror {
 
   /** The latest frame number logged for the session (0 when none). */
   async lastSeq(sessionId: string): Promise<number> {
-    const [latest] = await this.redis.redis.xrevrange(this.redis.keys.log(sessionId), '+', '-', 'COUNT', 1);
+    const latest = (await this.redis.redis.xrevrange(this.redis.keys.log(sessionId), '+', '-', 'COUNT', 1)).at(0);
     return latest ? seqOf(latest[0]) : 0;
   }
 
@@ -63,7 +63,7 @@ export class RedisEventLog extends SessionLogMirror {
     const oldestAllowed = Date.now() - this.config.eventLog.maxAgeMs;
     const all = entries.map(toFrame);
     const frames = all.filter((frame) => frame.at >= oldestAllowed);
-    const first = frames[0]?.seq;
+    const first = frames.at(0)?.seq;
     const expected = until ?? (await this.lastSeq(sessionId));
     const gap = expected > after && (first === undefined || first > after + 1);
     return { frames, gap };

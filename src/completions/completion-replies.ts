@@ -72,7 +72,7 @@ export class CompletionReplies {
     const { cancellation } = request;
     if (cancellation?.source !== 'disconnect') return;
     // The same measure as a WebSocket request's, taken as the upstream is let go.
-    const latencyMs = request.upstreamClosed()!;
+    const latencyMs = request.upstreamClosed() ?? 0;
     this.metrics.interruptUpstreamClosed.observe({ transport: 'http' }, latencyMs / 1000);
     this.metrics.interrupted('http', 'disconnect', cancellation.reason);
     this.metrics.httpResponses.inc({ status: CLIENT_CLOSED_REQUEST });

@@ -88,7 +88,7 @@ export class EnvelopeWsAdapter extends WsAdapter {
           // Refused meanwhile (one message before registration was not a REGISTER, say): the rest goes unread.
           const connection = connections.of(client);
           if (!connection || connection.closing) return;
-          const { event, data: message } = parseEnvelope(isBinary ? data : data.toString(), this.config.json, receivedAt);
+          const { event, data: message } = parseEnvelope(isBinary ? data : asBuffer(data).toString(), this.config.json, receivedAt);
           if (!connection.admit(event === 'INTERRUPT' ? connection.interruptRate : connection.rate, receivedAt)) return;
           const handler = handlers.find((h) => h.message === event);
           if (handler) await this.dispatch(client, handler, message, transform);
@@ -114,6 +114,11 @@ export class EnvelopeWsAdapter extends WsAdapter {
       this.log.error(error);
     }
   }
+}
+
+function asBuffer(data: RawData): Buffer {
+  if (Array.isArray(data)) return Buffer.concat(data);
+  return data instanceof ArrayBuffer ? Buffer.from(data) : data;
 }
 
 function byteLength(data: RawData): number {

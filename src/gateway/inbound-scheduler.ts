@@ -80,8 +80,8 @@ export class InboundScheduler {
     for (let owner = this.ready.shift(); owner !== undefined; owner = this.ready.shift()) {
       const queue = this.queues.get(owner);
       const next = queue?.tasks.shift();
-      if (!next) continue;
-      queue!.weight -= next.weight;
+      if (!queue || !next) continue;
+      queue.weight -= next.weight;
       const done = this.start(owner, next.task);
       // Until the task settles or the loop turns: its synchronous work and microtasks count in this slice.
       await Promise.race([done, turn.done]);

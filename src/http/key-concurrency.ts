@@ -27,7 +27,7 @@ export class KeyConcurrency {
     return () => {
       if (released) return;
       released = true;
-      const left = this.running.get(userId)! - 1;
+      const left = (this.running.get(userId) ?? 1) - 1;
       if (left === 0) this.running.delete(userId);
       else this.running.set(userId, left);
     };

@@ -154,35 +154,33 @@ async function readEvents(
   subscriber: Subscriber<CompletionPart>,
   hooks: { onFirstEvent: () => void; onFinished: () => void },
 ): Promise<void> {
-  let done = false;
-  let sawFinish = false;
-  let first = true;
-  let trailingBytes = 0;
+  // Written by the callbacks below, read after the body ends: an object, so the read sees their writes.
+  const seen = { done: false, finish: false, firstEvent: false, trailingBytes: 0 };
   const parser = createParser({
     onEvent: (message: EventSourceMessage) => {
-      if (done) return;
+      if (seen.done) return;
       if (message.data.trim() === '[DONE]') {
-        done = true;
+        seen.done = true;
         hooks.onFinished();
         subscriber.complete();
         return;
       }
       const events = chunkToEvents(message.data);
-      if (first && events.length > 0) {
-        first = false;
+      if (!seen.firstEvent && events.length > 0) {
+        seen.firstEvent = true;
         hooks.onFirstEvent();
       }
-      if (events.some((event) => event.type === 'finish')) sawFinish = true;
+      if (events.some((event) => event.type === 'finish')) seen.finish = true;
       subscriber.next({ type: 'chunk', data: message.data, events });
     },
   });
   const decoder = new TextDecoder();
   await new Promise<void>((resolve, reject) => {
     body.on('data', (chunk: Buffer) => {
-      if (done) {
+      if (seen.done) {
         // Past [DONE]: read the rest so the connection goes back to the pool, within reason.
-        trailingBytes += chunk.length;
-        if (trailingBytes > MAX_TRAILING_BYTES) body.destroy();
+        seen.trailingBytes += chunk.length;
+        if (seen.trailingBytes > MAX_TRAILING_BYTES) body.destroy();
         return;
       }
       try {
@@ -196,7 +194,7 @@ async function readEvents(
     body.once('error', reject);
   });
   // Some servers end the body without [DONE]; that is only fine once the model said it had finished.
-  if (!done && !sawFinish) throw new UpstreamError('UPSTREAM_DISCONNECTED', 'stream ended before finish_reason or [DONE]');
+  if (!seen.done && !seen.finish) throw new UpstreamError('UPSTREAM_DISCONNECTED', 'stream ended before finish_reason or [DONE]');
   hooks.onFinished();
 }
 

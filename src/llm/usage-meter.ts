@@ -16,12 +16,14 @@ export class UsageMeter {
   private readonly rounds: Round[] = [];
 
   /** A new model call begins. */
-  startRound(): void {
-    this.rounds.push({ chunks: 0 });
+  startRound(): Round {
+    const round: Round = { chunks: 0 };
+    this.rounds.push(round);
+    return round;
   }
 
   observe(event: LlmEvent): void {
-    const round = this.rounds.at(-1) ?? (this.startRound(), this.rounds.at(-1)!);
+    const round = this.rounds.at(-1) ?? this.startRound();
     if (event.type === 'usage') round.provider = event.usage;
     else if (event.type === 'text' || event.type === 'reasoning' || event.type === 'tool_call') round.chunks += 1;
   }
@@ -31,11 +33,11 @@ export class UsageMeter {
   }
 
   toUsage(): Usage {
-    const reported = this.rounds.length > 0 && this.rounds.every((round) => round.provider);
-    if (!reported) {
+    const reported = this.rounds.flatMap((round) => (round.provider ? [round.provider] : []));
+    if (reported.length === 0 || reported.length < this.rounds.length) {
       return { prompt_tokens: null, completion_tokens: this.completionTokens, total_tokens: null, source: 'counted' };
     }
-    const sum = (pick: (usage: ProviderUsage) => number) => this.rounds.reduce((n, round) => n + pick(round.provider!), 0);
+    const sum = (pick: (usage: ProviderUsage) => number) => reported.reduce((n, usage) => n + pick(usage), 0);
     return {
       prompt_tokens: sum((u) => u.prompt_tokens),
       completion_tokens: sum((u) => u.completion_tokens),

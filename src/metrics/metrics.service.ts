@@ -97,12 +97,12 @@ export class MetricsService {
       registers: [this.registry],
       collect() {
         const value = read();
-        if (typeof value === 'number') {
-          this.set(value);
+        if (typeof value === 'number' || label === undefined) {
+          this.set(typeof value === 'number' ? value : 0);
           return;
         }
         this.reset();
-        for (const [labelValue, count] of Object.entries(value)) this.set({ [label!]: labelValue }, count);
+        for (const [labelValue, count] of Object.entries(value)) this.set({ [label]: labelValue }, count);
       },
     });
   }

@@ -53,10 +53,10 @@ export function jsonFrame<T extends ServerMsgType>(
   const size = (rest: string) => Buffer.byteLength(head) + SEQ_DIGITS + Buffer.byteLength(rest);
   if (tag.content?.kind === 'end') {
     // Written as it leaves: dropping audio queued ahead of it may still lower the count it reports (never raise it).
-    return { ...tag, size: size(tail()), render: (seq) => head + seq + tail() };
+    return { ...tag, size: size(tail()), render: (seq) => `${head}${seq}${tail()}` };
   }
   const rest = tail();
-  return { ...tag, size: size(rest), render: (seq) => head + seq + rest };
+  return { ...tag, size: size(rest), render: (seq) => `${head}${seq}${rest}` };
 }
 
 export function audioFrame(request: QueuedRequest, voiceStreamSeq: number, audio: Uint8Array): OutboundFrame {

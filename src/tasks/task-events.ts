@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { filter, firstValueFrom, map, merge, Observable, of, timer } from 'rxjs';
+import { EMPTY, filter, firstValueFrom, map, merge, Observable, timer } from 'rxjs';
 import type { TaskRecord } from '../cluster/cluster-directory.service.js';
 import { RedisEventLog } from '../cluster/redis-event-log.js';
 import type { EventLog, LoggedFrame } from '../session/event-log.js';
@@ -88,7 +88,7 @@ export class TaskEvents {
   /** Frames after `after` as they are logged. */
   private live(task: TaskRecord, after: number): Observable<LoggedFrame> {
     const log = this.localLog(task);
-    const frames$ = log ? log.appended$ : this.sharedLog.enabled ? this.sharedLog.follow(task.session_id, after) : of<LoggedFrame>();
+    const frames$ = log ? log.appended$ : this.sharedLog.enabled ? this.sharedLog.follow(task.session_id, after) : EMPTY;
     return frames$.pipe(filter(isJson));
   }
 

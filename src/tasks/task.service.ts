@@ -49,20 +49,22 @@ export class TaskService {
 
   private run(identity: Identity, input: TaskInput, releaseSlot: () => void): TaskRecord {
     const ownSession = input.sessionId === undefined;
-    const session = ownSession
-      ? this.lifecycle.create(identity, {
-          platform: 'rest',
-          requireTts: input.requireTts,
-          audioTransport: 'json',
-          clientTools: new Map(),
-          durable: true,
-        })
-      : this.sessions.owned(input.sessionId!, identity);
+    const session =
+      input.sessionId === undefined
+        ? this.lifecycle.create(identity, {
+            platform: 'rest',
+            requireTts: input.requireTts,
+            audioTransport: 'json',
+            clientTools: new Map(),
+            durable: true,
+          })
+        : this.sessions.owned(input.sessionId, identity);
     const record = this.records.create(session, identity);
     const task: LocalTask = { record, session, ownSession };
     // A session the task borrows is kept from expiring while it runs; a refused task never touched it.
     let giveBack = (): void => undefined;
-    let ended = false;
+    // Set by onEnd, which may run before start() returns (a request refused on the spot).
+    const run = { ended: false };
     try {
       this.runner.start(
         session,
@@ -70,7 +72,7 @@ export class TaskService {
         {
           transport: 'task',
           onEnd: (end) => {
-            ended = true;
+            run.ended = true;
             releaseSlot();
             giveBack();
             // Readable for TASK_TTL_MS; the session made for it waits for a next task (or a RESUME) like any
@@ -84,7 +86,7 @@ export class TaskService {
       if (ownSession) this.lifecycle.end(session, 'TASK_REFUSED');
       throw error;
     }
-    if (!ownSession && !ended) giveBack = this.lifecycle.borrow(session);
+    if (!ownSession && !run.ended) giveBack = this.lifecycle.borrow(session);
     this.records.started(task);
     return record;
   }

@@ -11,7 +11,7 @@ class WaitingTool implements ServerTool {
   signal?: AbortSignal;
   execute(_args: Record<string, unknown>, signal: AbortSignal): Promise<JsonValue> {
     this.signal = signal;
-    return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason)));
+    return new Promise((_, reject) => signal.addEventListener('abort', () => reject(signal.reason as Error)));
   }
 }
 

@@ -1,4 +1,4 @@
-import { Observable, Subject, concat, lastValueFrom, of, take, toArray } from 'rxjs';
+import { EMPTY, Observable, Subject, concat, lastValueFrom, of, take, toArray } from 'rxjs';
 import { concatMapEager } from './concat-map-eager.js';
 
 /** An inner Observable we drive by hand, recording whether it is subscribed. */
@@ -58,7 +58,7 @@ describe('concatMapEager', () => {
   it('completes at once for an empty source', async () => {
     expect(
       await lastValueFrom(
-        of<number>().pipe(
+        (EMPTY as Observable<number>).pipe(
           concatMapEager((n) => of(n), 2),
           toArray(),
         ),
@@ -121,7 +121,7 @@ describe('concatMapEager', () => {
     const inners = [new Controlled(), new Controlled()];
     const source = new Subject<number>();
     let error: unknown;
-    source.pipe(concatMapEager((i: number) => inners[i].observable, 1)).subscribe({ error: (e) => (error = e) });
+    source.pipe(concatMapEager((i: number) => inners[i].observable, 1)).subscribe({ error: (e: unknown) => (error = e) });
     source.next(0);
     source.next(1);
     inners[1].values.error(new Error('boom'));

@@ -26,7 +26,7 @@ export function concatMapEager<T, R>(project: (value: T, index: number) => Obser
       let closed = false;
 
       const startWaiting = () => {
-        while (!closed && active.length <= lookahead && waiting.length > 0) start(waiting.shift()!);
+        while (!closed && active.length <= lookahead && waiting.length > 0) start(waiting.shift() as T);
       };
       // Emits what the head inner buffered; moves on to the next while heads are done.
       const advance = () => {
@@ -34,6 +34,7 @@ export function concatMapEager<T, R>(project: (value: T, index: number) => Obser
           const head = active[0];
           for (const value of head.buffer.splice(0)) {
             subscriber.next(value);
+            // eslint-disable-next-line @typescript-eslint/no-unnecessary-condition -- next() may run the teardown, which sets it
             if (closed) return;
           }
           if (!head.done) return;

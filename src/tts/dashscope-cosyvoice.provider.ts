@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { Observable, type Subscription } from 'rxjs';
+import { Observable, Subscription } from 'rxjs';
 import WebSocket, { type RawData } from 'ws';
 import { scrubSecrets } from '../common/scrub-secrets.js';
 import { failOnSilence } from './fail-on-silence.js';
@@ -59,11 +59,11 @@ export class DashScopeCosyVoiceProvider extends TtsProvider {
 
       let settled = false;
       let paused = false;
-      let flowSubscription: Subscription | undefined;
+      const flowSubscription = new Subscription();
 
       const cleanUp = () => {
         settled = true;
-        flowSubscription?.unsubscribe();
+        flowSubscription.unsubscribe();
       };
       // Resumed first: a socket left paused could not read the server's
       // closing frame and would hang on until ws's 30 s close timeout.
@@ -151,10 +151,12 @@ export class DashScopeCosyVoiceProvider extends TtsProvider {
         fail(new TtsError(`DashScope socket closed before task-finished: ${code} ${reason.toString()}`), true);
       });
 
-      flowSubscription = flow.paused$.subscribe((value) => {
-        paused = value;
-        applyFlow();
-      });
+      flowSubscription.add(
+        flow.paused$.subscribe((value) => {
+          paused = value;
+          applyFlow();
+        }),
+      );
 
       // Unsubscribed before the end: the interrupt, or a silence too long. No
       // finish-task, no close handshake to wait for; the TCP reset is what stops DashScope.

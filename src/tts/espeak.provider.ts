@@ -45,7 +45,7 @@ export class EspeakProvider extends TtsProvider {
       let exited = false;
       const fail = (detail: string, cause?: unknown) => subscriber.error(new TtsError(detail, cause));
 
-      child.once('error', (error) => fail(`cannot run ${this.options.binary}: ${String(error.message)}`, error));
+      child.once('error', (error) => fail(`cannot run ${this.options.binary}: ${error.message}`, error));
       child.stdin.once('error', () => undefined); // EPIPE when the process is killed mid-write
       child.stdin.end(text);
       child.stderr.setEncoding('utf8').on('data', (chunk: string) => {

@@ -47,7 +47,7 @@ export class SpeechLedger {
   }
 
   completeSegment(segment: number): void {
-    const entry = this.segments[segment];
+    const entry = this.segments.at(segment);
     if (entry) entry.complete = true;
   }
 
@@ -112,7 +112,7 @@ function wordsUpTo(text: string, fraction: number): string {
 function joinSegments(segments: string[]): string {
   return segments.reduce((text, segment) => {
     if (!text) return segment;
-    const tight = languageOf(text.at(-1)!) === 'zh' || languageOf(segment[0]) === 'zh' || /[，。！？；：、]$/.test(text);
+    const tight = languageOf(text.at(-1) ?? '') === 'zh' || languageOf(segment[0]) === 'zh' || /[，。！？；：、]$/.test(text);
     return tight ? text + segment : `${text} ${segment}`;
   }, '');
 }

@@ -11,7 +11,8 @@ export class SpeechLedgers {
     const ledger = new SpeechLedger();
     this.ledgers.delete(requestId);
     this.ledgers.set(requestId, ledger);
-    if (this.ledgers.size > KEPT) this.ledgers.delete(this.ledgers.keys().next().value!);
+    const oldest = this.ledgers.keys().next();
+    if (this.ledgers.size > KEPT && !oldest.done) this.ledgers.delete(oldest.value);
     return ledger;
   }
 

@@ -51,7 +51,7 @@ describe('AudioPlayer in Chromium', () => {
         function wav(data: Uint8Array): Uint8Array {
           const file = new Uint8Array(44 + data.length);
           const view = new DataView(file.buffer);
-          const text = (at: number, s: string) => [...s].forEach((c, i) => view.setUint8(at + i, c.charCodeAt(0)));
+          const text = (at: number, s: string) => Array.from(s, (c, i) => view.setUint8(at + i, c.charCodeAt(0)));
           text(0, 'RIFF');
           view.setUint32(4, 36 + data.length, true);
           text(8, 'WAVEfmt ');

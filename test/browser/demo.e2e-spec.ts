@@ -51,7 +51,7 @@ describe('the demo page in Chromium', () => {
         new Promise<void>((resolve) => {
           const reached = () => {
             const turn = document.querySelector<HTMLElement>(selector);
-            const length = turn?.querySelector('.bubble.assistant')?.textContent?.length ?? 0;
+            const length = turn?.querySelector('.bubble.assistant')?.textContent.length ?? 0;
             return turn !== null && length > chars && Number(turn.dataset.heardFrames ?? 0) >= heardFrames;
           };
           if (reached()) return resolve();

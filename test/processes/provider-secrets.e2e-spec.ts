@@ -90,7 +90,7 @@ describe('provider error text, scrubbed of keys', () => {
       expect(text).not.toContain(`provided: ${DEFAULT_UPSTREAM_KEY.slice(0, 4)}`);
     }
     // Escaped in the JSON it sends: written out plainly, then scrubbed, before the log sees it.
-    const escaped = [...DEFAULT_UPSTREAM_KEY].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
+    const escaped = Array.from(DEFAULT_UPSTREAM_KEY, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('');
     upstream.behavior = { kind: 'status', status: 500, body: `{"error":{"message":"internal: ${escaped}"}}` };
     await fetch(`${gateway.httpUrl}/v1/chat/completions`, {
       method: 'POST',

@@ -84,7 +84,7 @@ export class FakeDashScope {
 
   /** The index-th connection (0-based) to reach this server, once it has arrived. */
   task(index: number): Promise<DashScopeTask> {
-    const arrived = this.tasks[index];
+    const arrived = this.tasks.at(index);
     if (arrived) return Promise.resolve(arrived);
     return new Promise((resolve) => this.waiters.push({ index, resolve }));
   }
@@ -205,7 +205,7 @@ function sendEvent(
 
 function parse(data: RawData): DashScopeMessage | undefined {
   try {
-    const value = JSON.parse(data.toString()) as Partial<DashScopeMessage>;
+    const value = JSON.parse((data as Buffer).toString()) as Partial<DashScopeMessage>;
     return { header: value.header ?? {}, payload: value.payload ?? {} };
   } catch {
     return undefined;

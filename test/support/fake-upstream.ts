@@ -95,7 +95,9 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
     }
     const stream = behavior.kind === 'stream' ? behavior : undefined;
     if (stream?.headersDelayMs) await sleep(stream.headersDelayMs);
-    if (res.destroyed) return;
+    // A function: the gateway may close the connection during any await, which TypeScript's narrowing cannot see.
+    const gone = () => res.destroyed;
+    if (gone()) return;
     if (body.stream !== true) {
       this.respondWhole(stream, call, body, res);
       return;
@@ -111,13 +113,13 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
     const words = typeof stream?.words === 'function' ? stream.words(body) : stream?.words;
     res.write(sse(chunk(model, { role: 'assistant', content: '' }, null)));
     for (let i = 0; i < tokens; i++) {
-      if (res.destroyed) return;
+      if (gone()) return;
       res.write(sse(chunk(model, { content: words ? words[i % words.length] : tokenText(i) }, null)));
       call.chunksWritten += 1;
       // 0: as fast as the event loop allows, yielding between chunks.
       await (interval > 0 ? sleep(interval) : new Promise((resolve) => setImmediate(resolve)));
     }
-    if (res.destroyed) return;
+    if (gone()) return;
     if (behavior.kind === 'drop') {
       res.socket?.destroy();
       return;
@@ -134,7 +136,7 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
         { index, id: tool.id, type: 'function', function: { name: tool.name, arguments: tool.arguments.slice(0, half) } },
         { index, function: { arguments: tool.arguments.slice(half) } },
       ]) {
-        if (res.destroyed) return;
+        if (gone()) return;
         res.write(sse(chunk(model, { tool_calls: [delta] }, null)));
       }
     }

@@ -36,7 +36,7 @@ export async function startGateway(env: Record<string, string> = {}): Promise<Ru
   };
   const release = own(close);
   await app.listen(0, '127.0.0.1');
-  const { port } = app.getHttpServer().address() as AddressInfo;
+  const { port } = (app.getHttpServer() as Server).address() as AddressInfo;
   return {
     app,
     httpUrl: `http://127.0.0.1:${port}`,

@@ -25,7 +25,7 @@ export class TestClient {
         this.binary.push(data as Buffer);
         return;
       }
-      this.received.push({ frame: JSON.parse(data.toString()) as ServerEnvelope, at: performance.now() });
+      this.received.push({ frame: JSON.parse((data as Buffer).toString()) as ServerEnvelope, at: performance.now() });
       for (const listener of this.listeners) listener();
     });
     this.closed = new Promise((resolve) =>

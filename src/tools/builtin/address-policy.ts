@@ -42,7 +42,7 @@ export class AddressPolicy {
       if (error) return callback(error, []);
       const usable = addresses.filter(({ address }) => this.refusal(address) === undefined);
       if (usable.length === 0) {
-        const first = addresses[0];
+        const first = addresses.at(0);
         const why = first ? `resolves to ${first.address}, a ${this.refusal(first.address)} address` : 'resolves to no address';
         return callback(new ToolError(`${hostname} ${why}, which http_get may not reach`), []);
       }
