@@ -26,6 +26,8 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'off',
       // Passing on what a catch caught, whatever it is, is right; inventing a reason is what this rule is for.
       '@typescript-eslint/prefer-promise-reject-errors': ['error', { allowThrowingUnknown: true }],
+      // One import line per module, types inline (`import { type A, b } from 'm'`).
+      'no-duplicate-imports': 'error',
       // `for await (const _chunk of stream)` drains a stream; the underscore says the value is not wanted.
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
     },

@@ -2,8 +2,10 @@
  * `npm test` (the whole suite) and `npm run test:quick` (`--quick`: unit specs
  * and in-process e2e). Does its own set-up: the npm dependencies, the
  * programs the suite runs (installed with apt-get when it may), the Node.js
- * we ship, a Redis when none answers. Then the type check and jest, on that
- * Node.js. Every process of the run carries AGW_TEST_RUN in its environment:
+ * we ship, a Redis when none answers. Then the type check, the code's rules
+ * (`npm run lint`: layers and circles, ESLint, Prettier, knip; not with
+ * `--quick`) and jest, on that Node.js; a broken rule fails the run, after
+ * jest has run. Every process of the run carries AGW_TEST_RUN in its environment:
  * when jest has exited, one still running is a leak, killed and reported.
  *
  * Other arguments go to jest: `npm test -- test/interrupt.e2e-spec.ts -t ACK`.
@@ -11,6 +13,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { delimiter, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sweep } from './run-processes.mjs';
 import { startRedisUnlessAnswering } from './test-redis.mjs';
@@ -19,6 +22,8 @@ import { ensureTools, searchPath, SUITE_TOOLS } from './system-tools.mjs';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const QUICK_PROJECTS = ['unit', 'e2e'];
+/** `npm run <check>`, each: the rules the code keeps (package.json). */
+const CHECKS = ['lint:deps', 'lint:code', 'lint:format', 'lint:unused'];
 /** The programs the quick subset needs (no browser, no load balancer). */
 const QUICK_TOOLS = SUITE_TOOLS.filter((tool) => !['chromium', 'nginx'].includes(tool.command));
 
@@ -37,15 +42,19 @@ async function main() {
     run(node, [npmCli(), 'ci', '--no-audit', '--no-fund']);
   }
   const runId = randomUUID();
-  const env = { ...process.env, PATH: searchPath(), AGW_TEST_RUN: runId };
+  // That Node.js first on PATH: what npm runs (the rules' programs) runs on it too.
+  const env = { ...process.env, PATH: [dirname(node), searchPath()].join(delimiter), AGW_TEST_RUN: runId };
   const redis = await startRedisUnlessAnswering(env, log);
   try {
     log(`type check (Node.js ${spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()})`);
     for (const project of ['tsconfig.json', 'protocol/tsconfig.json', 'client/tsconfig.json']) {
       run(node, ['node_modules/typescript/bin/tsc', '-p', project, '--noEmit'], env);
     }
+    const broken = quick ? [] : CHECKS.filter((check) => !passes(node, [npmCli(), 'run', '--silent', check], env));
     const selection = quick ? ['--selectProjects', ...QUICK_PROJECTS] : [];
-    const code = await jest(node, [...selection, ...jestArgs], env);
+    const tests = await jest(node, [...selection, ...jestArgs], env);
+    if (broken.length > 0) log(`broken rules: ${broken.map((check) => `npm run ${check}`).join(', ')} (see above)`);
+    const code = tests !== 0 ? tests : broken.length > 0 ? 1 : 0;
     const leaked = await sweep(runId);
     if (leaked.length > 0) {
       log(`the run left ${leaked.length} process(es) running, now killed (a test must end all it starts):`);
@@ -74,6 +83,16 @@ function run(command, commandArgs, env = process.env) {
     log(`${commandArgs.slice(0, 2).join(' ')} failed`);
     process.exit(result.status ?? 1);
   }
+}
+
+/**
+ * @param {string} command
+ * @param {string[]} commandArgs
+ * @param {NodeJS.ProcessEnv} env
+ */
+function passes(command, commandArgs, env) {
+  log(commandArgs.slice(1).join(' '));
+  return spawnSync(command, commandArgs, { cwd: ROOT, env, stdio: 'inherit' }).status === 0;
 }
 
 /**

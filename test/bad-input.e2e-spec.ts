@@ -1,5 +1,4 @@
-import type { ErrorCode } from '@agent-gateway/protocol';
-import { isEndPayload } from '@agent-gateway/protocol';
+import { type ErrorCode, isEndPayload } from '@agent-gateway/protocol';
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { sleep, TestClient } from './support/test-client.js';

@@ -1,6 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
-import { decodeAudioFrame } from '@agent-gateway/protocol';
-import { type AudioPayload, isAudioPayload, isEndPayload } from '@agent-gateway/protocol';
+import { decodeAudioFrame, type AudioPayload, isAudioPayload, isEndPayload } from '@agent-gateway/protocol';
 import { FakeDashScope, expectCutWithin as expectTaskCutWithin } from './support/fake-dashscope.js';
 import { expectedSpeech, expectSpeechCutWithin, FAKE_SPEECH_KEY, FakeSpeechServer } from './support/fake-speech-server.js';
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, type UpstreamBehavior } from './support/fake-upstream.js';

@@ -1,6 +1,5 @@
 import { createServer } from 'node:net';
-import type { ErrorCode } from '@agent-gateway/protocol';
-import { isEndPayload } from '@agent-gateway/protocol';
+import { type ErrorCode, isEndPayload } from '@agent-gateway/protocol';
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, type UpstreamBehavior } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { TestClient } from './support/test-client.js';

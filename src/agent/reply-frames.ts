@@ -1,8 +1,7 @@
 import type { DroppedFrames } from '../session/outbound-queue.js';
 import { endFrame } from '../session/end-frame.js';
 import type { LlmEvent } from '../llm/llm-events.js';
-import type { ErrorCode } from '@agent-gateway/protocol';
-import type { AudioPayload, EndPayload, TextDeltaPayload } from '@agent-gateway/protocol';
+import type { ErrorCode, AudioPayload, EndPayload, TextDeltaPayload } from '@agent-gateway/protocol';
 import type { ActiveRequest, Cancellation } from '../requests/active-request.js';
 import type { SpeechLedger } from '../tts/speech-ledger.js';
 import type { SpokenChunk } from '../tts/speech.service.js';

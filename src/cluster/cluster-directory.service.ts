@@ -2,8 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import type { Transport } from '../common/transport.js';
-import type { ToolDefinition } from '@agent-gateway/protocol';
-import type { EndPayload } from '@agent-gateway/protocol';
+import type { ToolDefinition, EndPayload } from '@agent-gateway/protocol';
 import { RedisService } from '../redis/redis.service.js';
 import { requestField } from '../redis/redis-keys.js';
 

@@ -1,5 +1,4 @@
-import { ERROR_CODES, type ErrorCode, type ErrorDefinition } from '@agent-gateway/protocol';
-import type { ErrorPayload } from '@agent-gateway/protocol';
+import { ERROR_CODES, type ErrorCode, type ErrorDefinition, type ErrorPayload } from '@agent-gateway/protocol';
 
 export interface GatewayErrorOptions {
   /** Client-facing text; defaults to the code's message in the table. */

@@ -9,7 +9,7 @@ import { MetricsService } from '../metrics/metrics.service.js';
 import type { ActiveRequest } from '../requests/active-request.js';
 
 /** Nginx's status for "the client closed the request before the answer": what a stopped chat app did. */
-export const CLIENT_CLOSED_REQUEST = 499;
+const CLIENT_CLOSED_REQUEST = 499;
 
 /** One chat completion's request and response. */
 export interface Exchange {

@@ -13,7 +13,7 @@ import { RedisConversationStore } from './redis-conversation.store.js';
     {
       provide: ConversationStore,
       inject: [RedisService],
-      useFactory: (cluster: RedisService) => (cluster.enabled ? new RedisConversationStore(cluster) : new InMemoryConversationStore()),
+      useFactory: (redis: RedisService) => (redis.enabled ? new RedisConversationStore(redis) : new InMemoryConversationStore()),
     },
     ConversationService,
   ],

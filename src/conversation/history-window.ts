@@ -7,7 +7,7 @@ export interface HistoryWindow {
 }
 
 /** About four characters a token: a bound, not a bill. */
-export function estimateTokens(message: ChatMessage): number {
+function estimateTokens(message: ChatMessage): number {
   const toolCalls = message.role === 'assistant' ? (message.tool_calls ?? []) : [];
   const chars =
     (message.content ?? '').length + toolCalls.reduce((n, call) => n + call.function.name.length + call.function.arguments.length, 0);

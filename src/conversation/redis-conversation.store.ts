@@ -27,14 +27,14 @@ return n`;
  * other's messages); trimming to the window cuts at whole turns, as in memory.
  */
 export class RedisConversationStore extends ConversationStore {
-  constructor(private readonly cluster: RedisService) {
+  constructor(private readonly redis: RedisService) {
     super();
   }
 
   async load(sessionId: string): Promise<Conversation | undefined> {
-    const [messages, owner] = await this.cluster.redis
+    const [messages, owner] = await this.redis.redis
       .multi()
-      .lrange(this.cluster.keys.conversation(sessionId), 0, -1)
+      .lrange(this.redis.keys.conversation(sessionId), 0, -1)
       .get(this.ownerKey(sessionId))
       .exec()
       .then((results) => (results ?? []).map(([error, value]) => (error ? undefined : value)) as [string[] | undefined, string | null]);
@@ -43,8 +43,8 @@ export class RedisConversationStore extends ConversationStore {
   }
 
   async append(sessionId: string, ownerId: string, messages: StoredMessage[], window: HistoryWindow): Promise<void> {
-    const listKey = this.cluster.keys.conversation(sessionId);
-    const all = (await this.cluster.redis.eval(
+    const listKey = this.redis.keys.conversation(sessionId);
+    const all = (await this.redis.redis.eval(
       APPEND,
       2,
       listKey,
@@ -56,23 +56,23 @@ export class RedisConversationStore extends ConversationStore {
       all.map((json) => JSON.parse(json) as StoredMessage),
       window,
     ).length;
-    if (kept < all.length) await this.cluster.redis.eval(TRIM, 1, listKey, all.length, all.length - kept);
+    if (kept < all.length) await this.redis.redis.eval(TRIM, 1, listKey, all.length, all.length - kept);
   }
 
   async clear(sessionId: string): Promise<number> {
-    return (await this.cluster.redis.eval(CLEAR, 1, this.cluster.keys.conversation(sessionId))) as number;
+    return (await this.redis.redis.eval(CLEAR, 1, this.redis.keys.conversation(sessionId))) as number;
   }
 
   /** Redis bounds the ended histories by their TTL alone (HISTORY_MAX_STORED_SESSIONS applies to the in-memory store). */
   async expireAfter(sessionId: string, { ttlMs }: HistoryRetention): Promise<void> {
-    await this.cluster.redis
+    await this.redis.redis
       .multi()
-      .pexpire(this.cluster.keys.conversation(sessionId), ttlMs)
+      .pexpire(this.redis.keys.conversation(sessionId), ttlMs)
       .pexpire(this.ownerKey(sessionId), ttlMs)
       .exec();
   }
 
   private ownerKey(sessionId: string): string {
-    return this.cluster.keys.conversationOwner(sessionId);
+    return this.redis.keys.conversationOwner(sessionId);
   }
 }

@@ -1,5 +1,4 @@
-import type { ChatMessage } from '@agent-gateway/protocol';
-import type { HistoryMessage } from '@agent-gateway/protocol';
+import type { ChatMessage, HistoryMessage } from '@agent-gateway/protocol';
 
 /** A message of a session's history and what the gateway knows about it. */
 export interface StoredMessage {

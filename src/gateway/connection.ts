@@ -1,9 +1,7 @@
 import type { WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError } from '../common/gateway-error.js';
-import { type Envelope, PROTOCOL_VERSION } from '@agent-gateway/protocol';
-import type { ErrorCode } from '@agent-gateway/protocol';
-import type { ServerMsgType, ServerPayloads } from '@agent-gateway/protocol';
+import { type Envelope, PROTOCOL_VERSION, type ErrorCode, type ServerMsgType, type ServerPayloads } from '@agent-gateway/protocol';
 import { Heartbeat } from './heartbeat.js';
 import type { Session, Sink } from '../session/session.js';
 import { TokenBucket } from './token-bucket.js';

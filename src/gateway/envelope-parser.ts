@@ -1,6 +1,5 @@
 import { GatewayError } from '../common/gateway-error.js';
-import { EnvelopeSchema, isClientMsgType } from '@agent-gateway/protocol';
-import { PROTOCOL_VERSION } from '@agent-gateway/protocol';
+import { EnvelopeSchema, isClientMsgType, PROTOCOL_VERSION } from '@agent-gateway/protocol';
 import { jsonLimitError } from '../common/json-limit-error.js';
 import { type JsonLimits, overJsonLimits } from '../common/json-limits.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';

@@ -1,7 +1,7 @@
 import type { GatewayError } from '../common/gateway-error.js';
 
 /** OpenAI's error `type` for a status, so SDK clients classify our errors as they do OpenAI's. */
-export function openAiErrorType(status: number): string {
+function openAiErrorType(status: number): string {
   if (status === 401) return 'authentication_error';
   if (status === 403) return 'permission_error';
   if (status === 404) return 'not_found_error';

@@ -14,7 +14,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly indicators: HealthIndicatorService,
     private readonly shutdown: ShutdownService,
-    private readonly cluster: RedisService,
+    private readonly redis: RedisService,
   ) {}
 
   /** The process is alive and its event loop answers. */
@@ -29,17 +29,17 @@ export class HealthController {
   @HealthCheck()
   async ready(): Promise<HealthCheckResult> {
     if (this.shutdown.draining) throw new GatewayError('NOT_READY');
-    if (this.cluster.enabled && !(await this.redisAnswers())) {
+    if (this.redis.enabled && !(await this.redisAnswers())) {
       throw new GatewayError('NOT_READY', { message: 'Redis does not answer; send traffic elsewhere' });
     }
     return this.health.check([
       () => this.indicators.check('gateway').up(),
-      ...(this.cluster.enabled ? [() => this.indicators.check('redis').up({ instance: this.cluster.instanceId })] : []),
+      ...(this.redis.enabled ? [() => this.indicators.check('redis').up({ instance: this.redis.instanceId })] : []),
     ]);
   }
 
   private async redisAnswers(): Promise<boolean> {
     const timeout = new Promise<boolean>((resolve) => setTimeout(resolve, REDIS_PING_TIMEOUT_MS, false).unref());
-    return Promise.race([this.cluster.ping().catch(() => false), timeout]);
+    return Promise.race([this.redis.ping().catch(() => false), timeout]);
   }
 }

@@ -30,7 +30,7 @@ interface Pending {
 }
 
 /** Another instance did not answer in time, or is not listening at all. */
-export class BusCommandError extends Error {
+class BusCommandError extends Error {
   override readonly name = 'BusCommandError';
 }
 

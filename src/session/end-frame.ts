@@ -1,7 +1,7 @@
 import type { EndPayload, ErrorCode, Usage } from '@agent-gateway/protocol';
 
 /** How a request ended, as its end frame says. */
-export type EndOutcome =
+type EndOutcome =
   | { kind: 'finished'; finishReason: string | null }
   | { kind: 'interrupted'; reason: string; heardText?: string }
   | { kind: 'failed'; code: ErrorCode };

@@ -1,6 +1,4 @@
-import { encodeAudioFrame, setAudioFrameSeq } from '@agent-gateway/protocol';
-import { PROTOCOL_VERSION } from '@agent-gateway/protocol';
-import type { ServerMsgType, ServerPayloads } from '@agent-gateway/protocol';
+import { encodeAudioFrame, setAudioFrameSeq, PROTOCOL_VERSION, type ServerMsgType, type ServerPayloads } from '@agent-gateway/protocol';
 
 /** What a frame carries of its request's reply, so that frames dropped unsent can be accounted for. */
 export type FrameContent = { kind: 'text'; seq: number } | { kind: 'audio'; seq: number } | { kind: 'end' };

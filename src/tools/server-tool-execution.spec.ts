@@ -1,7 +1,6 @@
 import { lastValueFrom } from 'rxjs';
 import type { JsonValue } from '@agent-gateway/protocol';
-import type { ServerTool } from './server-tool.js';
-import { ToolError } from './server-tool.js';
+import { type ServerTool, ToolError } from './server-tool.js';
 import { executeServerTool } from './server-tool-execution.js';
 
 /** A tool that waits until it is aborted, recording the signal it was given. */

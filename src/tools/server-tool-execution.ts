@@ -1,6 +1,5 @@
 import { catchError, defer, finalize, map, type Observable, of, timeout } from 'rxjs';
-import type { ServerTool } from './server-tool.js';
-import { ToolError } from './server-tool.js';
+import { type ServerTool, ToolError } from './server-tool.js';
 import type { ToolOutcome } from './tool-outcome.js';
 
 /**

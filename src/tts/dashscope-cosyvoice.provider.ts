@@ -4,8 +4,7 @@ import { Observable, Subscription } from 'rxjs';
 import WebSocket, { type RawData } from 'ws';
 import { scrubSecrets } from '../common/scrub-secrets.js';
 import { failOnSilence } from './fail-on-silence.js';
-import type { FlowControl, SynthesisRequest, TtsDescriptor } from './tts-provider.js';
-import { TtsError, TtsProvider } from './tts-provider.js';
+import { type FlowControl, type SynthesisRequest, type TtsDescriptor, TtsError, TtsProvider } from './tts-provider.js';
 
 export interface DashScopeCosyVoiceOptions {
   /** e.g. `wss://dashscope.aliyuncs.com/api-ws/v1/inference/` */

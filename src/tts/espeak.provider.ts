@@ -2,8 +2,7 @@ import { spawn } from 'node:child_process';
 import { Observable } from 'rxjs';
 import { Reader as WavReader, type Format as WavFormat } from 'wav';
 import { failOnSilence } from './fail-on-silence.js';
-import type { FlowControl, SynthesisRequest, TtsDescriptor } from './tts-provider.js';
-import { TtsError, TtsProvider } from './tts-provider.js';
+import { type FlowControl, type SynthesisRequest, type TtsDescriptor, TtsError, TtsProvider } from './tts-provider.js';
 
 export interface EspeakOptions {
   binary: string;

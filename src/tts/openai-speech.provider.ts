@@ -5,10 +5,9 @@ import { readCapped } from '../common/read-capped.js';
 import { scrubSecrets } from '../common/scrub-secrets.js';
 import { describeError, undiciErrorKind } from '../common/undici-error-kind.js';
 import { failOnSilence } from './fail-on-silence.js';
-import type { FlowControl, SynthesisRequest, TtsDescriptor } from './tts-provider.js';
-import { TtsError, TtsProvider } from './tts-provider.js';
+import { type FlowControl, type SynthesisRequest, type TtsDescriptor, TtsError, TtsProvider } from './tts-provider.js';
 
-export type OpenAiSpeechFormat = 'pcm' | 'mp3' | 'opus' | 'wav';
+type OpenAiSpeechFormat = 'pcm' | 'mp3' | 'opus' | 'wav';
 
 export interface OpenAiSpeechOptions {
   /** Ends in /v1, without a trailing slash. */

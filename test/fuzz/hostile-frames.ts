@@ -1,6 +1,5 @@
 import fc from 'fast-check';
-import { isClientMsgType } from '@agent-gateway/protocol';
-import type { ErrorCode } from '@agent-gateway/protocol';
+import { isClientMsgType, type ErrorCode } from '@agent-gateway/protocol';
 
 /** A frame the gateway must refuse, and the one ERROR code it must answer it with. */
 export interface HostileFrame {

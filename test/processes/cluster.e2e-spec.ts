@@ -1,7 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { Redis } from 'ioredis';
-import { decodeAudioFrame } from '@agent-gateway/protocol';
-import { isEndPayload, isTextDeltaPayload, type ServerEnvelope } from '@agent-gateway/protocol';
+import { decodeAudioFrame, isEndPayload, isTextDeltaPayload, type ServerEnvelope } from '@agent-gateway/protocol';
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, lastUserText, messagesOf } from '../support/fake-upstream.js';
 import { GatewayProcess } from '../support/gateway-process.js';
 import { deleteKeys, SHARED_REDIS_URL } from '../support/redis-server.js';

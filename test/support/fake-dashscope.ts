@@ -28,7 +28,7 @@ export type DashScopeBehavior =
   | { kind: 'silent' };
 
 /** A client message as received, parsed. */
-export interface DashScopeMessage {
+interface DashScopeMessage {
   header: { action?: string; task_id?: string; streaming?: string };
   payload: Record<string, unknown>;
 }
@@ -50,7 +50,7 @@ export interface DashScopeTask {
   socketClosed: Promise<number>;
 }
 
-export const DASHSCOPE_PATH = '/api-ws/v1/inference/';
+const DASHSCOPE_PATH = '/api-ws/v1/inference/';
 
 export class FakeDashScope {
   behavior: DashScopeBehavior = { kind: 'speak' };
@@ -156,7 +156,7 @@ export class FakeDashScope {
 }
 
 /** The bytes of audio frame `index`: a ramp starting at the index, so a lost or swapped frame shows. */
-export function audioFrame(index: number, bytes: number): Buffer {
+function audioFrame(index: number, bytes: number): Buffer {
   const frame = Buffer.allocUnsafe(bytes);
   for (let i = 0; i < bytes; i++) frame[i] = (index + i) % 256;
   return frame;

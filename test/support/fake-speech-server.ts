@@ -94,7 +94,7 @@ export class FakeSpeechServer extends RecordingHttpServer<SpeechCall> {
 }
 
 /** Bytes `offset`…`offset + length` of the audio every call streams: byte i is i % 251. */
-export function speechPattern(offset: number, length: number): Buffer {
+function speechPattern(offset: number, length: number): Buffer {
   const bytes = Buffer.allocUnsafe(length);
   for (let i = 0; i < length; i++) bytes[i] = (offset + i) % 251;
   return bytes;

@@ -209,7 +209,7 @@ export function messagesOf(body: Record<string, unknown>): WireMessage[] {
 }
 
 /** Tool call ids of assistant messages that no tool message answers before the next assistant or user message. */
-export function unansweredToolCalls(body: Record<string, unknown>): string[] {
+function unansweredToolCalls(body: Record<string, unknown>): string[] {
   const messages = messagesOf(body);
   return messages.flatMap((message, index) => {
     if (message.role !== 'assistant' || !message.tool_calls?.length) return [];

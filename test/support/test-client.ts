@@ -1,8 +1,19 @@
 import WebSocket from 'ws';
-import type { ClientMsgType, ClientPayloads } from '@agent-gateway/protocol';
-import { PROTOCOL_VERSION } from '@agent-gateway/protocol';
-import type { EndPayload, RegisterAckPayload, ResponsePayload, ServerEnvelope, ServerMsgType } from '@agent-gateway/protocol';
-import { type AudioPayload, isAudioPayload, isEndPayload, isTextDeltaPayload, type TextDeltaPayload } from '@agent-gateway/protocol';
+import {
+  type ClientMsgType,
+  type ClientPayloads,
+  PROTOCOL_VERSION,
+  type EndPayload,
+  type RegisterAckPayload,
+  type ResponsePayload,
+  type ServerEnvelope,
+  type ServerMsgType,
+  type AudioPayload,
+  isAudioPayload,
+  isEndPayload,
+  isTextDeltaPayload,
+  type TextDeltaPayload,
+} from '@agent-gateway/protocol';
 import { own } from './test-resources.js';
 
 export interface Received {
