@@ -11,11 +11,11 @@ export function element<K extends keyof HTMLElementTagNameMap>(
   return node;
 }
 
-/** An element the page is built with; its absence is a bug in index.html. */
-export function byId<T extends HTMLElement>(id: string): T {
+/** An element the page is built with; its absence, or another kind of element, is a bug in index.html. */
+export function byId<T extends HTMLElement>(id: string, kind: new () => T): T {
   const node = document.getElementById(id);
-  if (!node) throw new Error(`index.html has no #${id}`);
-  return node as T;
+  if (!(node instanceof kind)) throw new Error(`index.html has no ${kind.name} #${id}`);
+  return node;
 }
 
 export function formatMs(ms: number): string {

@@ -11,18 +11,18 @@ import { Transcript } from './transcript.js';
  * are durable, so a reload resumes the session (from sessionStorage) and the
  * reply that was running comes back from its first frame.
  */
-const composer = byId<HTMLFormElement>('composer');
-const message = byId<HTMLInputElement>('message');
-const stop = byId<HTMLButtonElement>('stop');
-const speak = byId<HTMLInputElement>('speak');
-const status = byId<HTMLSpanElement>('status');
-const errorLine = byId<HTMLParagraphElement>('error');
+const composer = byId('composer', HTMLFormElement);
+const message = byId('message', HTMLInputElement);
+const stop = byId('stop', HTMLButtonElement);
+const speak = byId('speak', HTMLInputElement);
+const status = byId('status', HTMLSpanElement);
+const errorLine = byId('error', HTMLParagraphElement);
 
 const store = new ResumeStore(sessionStorage);
 const saved = store.load();
-const transcript = new Transcript(byId('transcript'));
-const interrupts = new InterruptLog(byId<HTMLTableElement>('interrupts').tBodies[0]);
-const history = new HistoryPanel(byId('history'));
+const transcript = new Transcript(byId('transcript', HTMLOListElement));
+const interrupts = new InterruptLog(byId('interrupts', HTMLTableElement).tBodies[0]);
+const history = new HistoryPanel(byId('history', HTMLOListElement));
 const player = new AudioPlayer();
 const running = new Set<Reply>();
 
@@ -55,11 +55,11 @@ stop.addEventListener('click', () => {
   client.interruptAll('USER_STOP').catch(() => undefined);
   updateStop();
 });
-byId('new-session').addEventListener('click', () => {
+byId('new-session', HTMLButtonElement).addEventListener('click', () => {
   store.clear();
   location.reload();
 });
-offerSpeechInput(byId('mic'), send, showError);
+offerSpeechInput(byId('mic', HTMLButtonElement), send, showError);
 
 void start();
 
@@ -93,7 +93,7 @@ function follow(reply: Reply, prompt: string | undefined): void {
     store.forget(reply.requestId);
     if (running.size === 0) saveResumePoint();
     updateStop();
-    refreshHistory().catch((error: Error) => showError(`History: ${error.message}`));
+    refreshHistory().catch((error: unknown) => showError(`History: ${(error as Error).message}`));
   };
   reply.subscribe({ complete: over, error: over });
 }
@@ -120,7 +120,7 @@ function updateStop(): void {
 function describeEngine(ack: RegisterAckPayload): void {
   const model = ack.llm.simulated ? 'simulated model' : ack.llm.model;
   const voice = ack.tts.enabled ? `voice: ${ack.tts.provider}` : `no speech (${ack.tts.reason ?? 'off'})`;
-  byId('engine').textContent = `${model} · ${voice}`;
+  byId('engine', HTMLSpanElement).textContent = `${model} · ${voice}`;
   speak.disabled = !ack.tts.enabled;
   speak.checked &&= ack.tts.enabled;
 }
@@ -131,6 +131,7 @@ function showError(text: string): void {
 }
 
 function gatewayUrl(): string {
-  const path = document.querySelector<HTMLMetaElement>('meta[name="agent-gateway-ws-path"]')!.content;
-  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path}`;
+  const path = document.querySelector<HTMLMetaElement>('meta[name="agent-gateway-ws-path"]');
+  if (!path) throw new Error('index.html has no agent-gateway-ws-path meta');
+  return `${location.protocol === 'https:' ? 'wss' : 'ws'}://${location.host}${path.content}`;
 }

@@ -33,8 +33,7 @@ export class ResumeStore {
   forget(requestId: string): void {
     const saved = this.load();
     if (!saved) return;
-    const prompts = { ...saved.prompts };
-    delete prompts[requestId];
+    const prompts = Object.fromEntries(Object.entries(saved.prompts).filter(([id]) => id !== requestId));
     this.save({ ...saved, prompts });
   }
 

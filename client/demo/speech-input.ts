@@ -2,7 +2,8 @@
 interface Recognizer {
   lang: string;
   interimResults: boolean;
-  onresult: ((event: { results: ArrayLike<ArrayLike<{ transcript: string }>> }) => void) | null;
+  /** A result list may be empty, and so may a result's alternatives. */
+  onresult: ((event: { results: ArrayLike<ArrayLike<{ transcript: string } | undefined> | undefined> }) => void) | null;
   onerror: ((event: { error: string }) => void) | null;
   onend: (() => void) | null;
   start(): void;

@@ -43,8 +43,10 @@ export class TurnView {
       case 'error':
         this.mark.textContent = frame.error.code === 'TTS_ERROR' ? 'speech failed; text only' : frame.error.message;
         return;
-      case 'end':
-        { this.ended(frame.end); return; }
+      case 'end': {
+        this.ended(frame.end);
+        return;
+      }
       case 'audio':
         this.audioMs[frame.chunk.voiceStreamSeq] = frame.chunk.durationMs ?? 0;
         return;

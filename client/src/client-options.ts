@@ -1,8 +1,6 @@
-import type { JsonSchema, JsonValue } from '@agent-gateway/protocol';
-import type { RegisterAckPayload } from '@agent-gateway/protocol';
+import type { JsonSchema, JsonValue, RegisterAckPayload } from '@agent-gateway/protocol';
 import type { AudioSink } from './audio/audio-sink.js';
-import type { BackoffOptions } from './backoff.js';
-import type { WebSocketFactory } from './web-socket-like.js';
+import type { LinkOptions } from './connection/link-options.js';
 
 /** A function the model may call, run by this client (FUNCTION_CALL → FUNCTION_RESULT). */
 export interface ClientFunction {
@@ -21,30 +19,13 @@ export interface FunctionCallContext {
   signal: AbortSignal;
 }
 
-export interface GatewayClientOptions {
-  /** `ws://host:8000/ws/agent` */
-  url: string;
-  /** A gateway key (not needed when the gateway runs in open mode). */
-  apiKey?: string;
-  platform?: string;
-  /** Speak replies by default (a request may say otherwise). */
-  speak?: boolean;
-  /** How audio travels: binary WebSocket frames (default: smaller, nothing to decode) or base64 in JSON. */
-  audioTransport?: 'json' | 'binary';
-  /** Requests keep running while the client reconnects (the session's default; a request may say otherwise). */
-  durable?: boolean;
+export interface GatewayClientOptions extends LinkOptions {
   /** Functions the model may call, by name. */
   functions?: Record<string, ClientFunction>;
   /** Plays the replies' audio: stopped on interrupt, its position reported to the gateway. */
   player?: AudioSink;
   /** How long to wait for an answer (REGISTER_ACK, RESUME_ACK, INTERRUPT_ACK, HISTORY…) before failing with AckTimeoutError. Default 5000. */
   ackTimeoutMs?: number;
-  /** HEARTBEAT every `intervalMs`; no answer within `timeoutMs` and the connection counts as dead. Default: the gateway's ping timing from REGISTER_ACK. */
-  heartbeat?: { intervalMs: number; timeoutMs: number };
-  /** Reconnect (and RESUME) when the connection drops; `false` to give up instead. Default 250 ms doubling up to 5 s. */
-  reconnect?: BackoffOptions | false;
-  /** Makes the sockets; by default the global WebSocket (browsers, Node ≥ 22). In Node 20: `(url) => new WebSocket(url)` from `ws`. */
-  webSocket?: WebSocketFactory;
 }
 
 export interface RequestOptions {
@@ -71,4 +52,3 @@ export interface ResumePoint {
 }
 
 export const DEFAULT_ACK_TIMEOUT_MS = 5_000;
-export const DEFAULT_BACKOFF: BackoffOptions = { initialDelayMs: 250, maxDelayMs: 5_000 };

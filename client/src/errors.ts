@@ -1,5 +1,4 @@
-import type { ErrorCode } from '@agent-gateway/protocol';
-import type { ErrorPayload } from '@agent-gateway/protocol';
+import type { ErrorCode, ErrorPayload } from '@agent-gateway/protocol';
 
 /** The gateway did not answer in time: the message may be lost, or the connection stalled. */
 export class AckTimeoutError extends Error {

@@ -2,7 +2,9 @@
  * The agent gateway's client SDK. Its protocol types are the gateway's own
  * (the @agent-gateway/protocol package): one source for both sides.
  */
-export { GatewayClient, type ConnectionStatus, type InterruptReport } from './gateway-client.js';
+export { GatewayClient } from './gateway-client.js';
+export type { InterruptReport } from './replies/interrupts.js';
+export type { ConnectionStatus } from './connection/session-link.js';
 export type {
   ClientFunction,
   FunctionCallContext,
@@ -11,13 +13,14 @@ export type {
   RequestOptions,
   ResumePoint,
 } from './client-options.js';
-export { Reply, type InterruptOutcome } from './reply.js';
-export type { AudioChunk, ReplyFrame } from './reply-frame.js';
+export { Reply, type InterruptOutcome } from './replies/reply.js';
+export type { ReplyFrame } from './replies/reply-frame.js';
+export type { AudioChunk } from './audio/audio-chunk.js';
 export { AckTimeoutError, ClientClosedError, ConnectionError, GatewayError, ReplyLostError, SessionLostError } from './errors.js';
-export type { WebSocketFactory, WebSocketLike } from './web-socket-like.js';
+export type { WebSocketFactory, WebSocketLike } from './connection/web-socket-like.js';
 export type { AudioSink, PlaybackReport, PlayedPosition } from './audio/audio-sink.js';
 export { AudioPlayer, type AudioPlayerOptions } from './audio/audio-player.js';
-export type { BackoffOptions } from './backoff.js';
+export type { BackoffOptions } from './connection/backoff.js';
 export * from '@agent-gateway/protocol';
 export type { ClientMsgType, ClientPayloads } from '@agent-gateway/protocol';
 export type { ErrorCode } from '@agent-gateway/protocol';

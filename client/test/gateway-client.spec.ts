@@ -120,13 +120,16 @@ describe('GatewayClient against a real gateway', () => {
     expect(c.status).toBe('closed');
   });
 
-  it('fails what is pending when closed', async () => {
-    const c = client();
+  it('fails what is pending when closed, and at once what is asked after', async () => {
+    // Longer than jest waits: an answer waited for after close() would time the test out.
+    const c = client({ ackTimeoutMs: 600_000 });
     await c.connect();
     const reply = c.request('hello');
     await firstValueFrom(reply.text$.pipe(take(1)));
     c.close();
     await expect(reply.ended()).rejects.toMatchObject({ name: 'ClientClosedError' });
     await expect(c.request('again').ended()).rejects.toMatchObject({ name: 'ClientClosedError' });
+    await expect(c.history()).rejects.toMatchObject({ name: 'ClientClosedError' });
+    await expect(c.interrupt()).rejects.toMatchObject({ name: 'ClientClosedError' });
   });
 });

@@ -138,7 +138,7 @@ describe('reconnecting and resuming', () => {
 
     const after = client({ durable: true });
     const adopted = firstValueFrom(after.adopted$);
-    await after.connect(JSON.parse(JSON.stringify(point)));
+    await after.connect(JSON.parse(JSON.stringify(point)) as typeof point);
     expect(after.sessionId).toBe(point.registerAck.session_id);
     const resumed: Reply = await adopted;
     expect(resumed.requestId).toBe(reply.requestId);

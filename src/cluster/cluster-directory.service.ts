@@ -1,100 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import type { ChainableCommander } from 'ioredis';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import type { Transport } from '../common/transport.js';
-import type { ToolDefinition, EndPayload } from '@agent-gateway/protocol';
 import { RedisService } from '../redis/redis.service.js';
 import { requestField } from '../redis/redis-keys.js';
 
-/** A session as other instances see it: who owns it, and enough to take it over. */
-export interface SessionRecord {
-  user_id: string;
-  admin: boolean;
-  platform: string;
-  require_tts: boolean;
-  audio_transport: 'json' | 'binary';
-  durable: boolean;
-  client_tools: ToolDefinition[];
-  created_at: number;
-}
-
-/** A request in flight on some instance. */
-export interface RequestRecord {
-  session_id: string;
-  request_id: string;
-  user_id: string;
-  durable: boolean;
-  transport: Exclude<Transport, 'http'>;
-  started_at: number;
-}
-
-/** A request whose instance died, for the instance that owns its session to end it. */
-export interface LostRequest {
-  request_id: string;
-  /** Text frames the client had been sent (the end frame's counted usage). */
-  text_frames: number;
-  /** Audio frames the client had been sent. */
-  voice_frames: number;
-  started_at: number;
-}
-
-export type TaskState = 'running' | 'finished' | 'interrupted' | 'failed';
-
-export interface TaskRecord {
-  task_id: string;
-  session_id: string;
-  user_id: string;
-  /** The instance that runs it. */
-  owner: string;
-  state: TaskState;
-  created_at: number;
-  ended_at: number | null;
-  end: EndPayload | null;
-}
-
-/** Moves a session from one owner to another, only if it still has the first. KEYS: session, from's set, to's set. */
-const MOVE_SESSION = `
-if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
-  redis.call('HSET', KEYS[1], 'owner', ARGV[2])
-  redis.call('SREM', KEYS[2], ARGV[3])
-  redis.call('SADD', KEYS[3], ARGV[3])
-  return 1
-end
-return 0`;
-
-/** Forgets a session, only if this instance still owns it. KEYS: session, owner's set. */
-const DROP_SESSION = `
-if redis.call('HGET', KEYS[1], 'owner') == ARGV[1] then
-  redis.call('SREM', KEYS[2], ARGV[2])
-  return redis.call('DEL', KEYS[1])
-end
-return 0`;
-
-/**
- * Hands a dead instance's requests of one session over for ending, each only
- * if it is still among the dead instance's records: a reaper that retries (it
- * failed midway, or its lock expired) never reports one twice.
- * KEYS: dead's requests, session's lost requests, session's request owners.
- * ARGV: dead id, TTL ms, then per request: field, request id, lost record.
- */
-const REPORT_LOST = `
-local reported = 0
-for i = 3, #ARGV, 3 do
-  if redis.call('HDEL', KEYS[1], ARGV[i]) == 1 then
-    redis.call('HSET', KEYS[2], ARGV[i + 1], ARGV[i + 2])
-    reported = reported + 1
-  end
-  if redis.call('HGET', KEYS[3], ARGV[i + 1]) == ARGV[1] then redis.call('HDEL', KEYS[3], ARGV[i + 1]) end
-end
-if reported > 0 then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
-return reported`;
-
-/** Forgets a request's owner, only if it is still this instance (the id may have been reused elsewhere). */
-const DROP_REQUEST_OWNER = `
-if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then
-  return redis.call('HDEL', KEYS[1], ARGV[1])
-end
-return 0`;
+import type { LostRequest, RequestRecord, SessionRecord, TaskRecord } from './directory-records.js';
+import { DROP_REQUEST_OWNER, DROP_SESSION, MOVE_SESSION, REPORT_LOST } from './directory-scripts.js';
 
 /**
  * The shared directory of sessions, requests and tasks in Redis: which

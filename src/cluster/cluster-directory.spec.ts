@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { deleteKeys, SHARED_REDIS_URL } from '../../test/support/redis-server.js';
 import { silentLogger } from '../../test/support/silent-logger.js';
 import { loadConfig } from '../config/config.schema.js';
-import { ClusterDirectory, type LostRequest, type RequestRecord } from './cluster-directory.service.js';
+import { ClusterDirectory } from './cluster-directory.service.js';
+import type { LostRequest, RequestRecord } from './directory-records.js';
 import { RedisService } from '../redis/redis.service.js';
 
 /** The directory's atomic steps, on the machine's Redis: what makes a dead instance's requests end exactly once. */

@@ -4,7 +4,8 @@ import { RequestRegistry } from '../requests/request-registry.service.js';
 import { RedisService } from '../redis/redis.service.js';
 import type { Session } from '../session/session.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
-import { ClusterDirectory, type RequestRecord } from './cluster-directory.service.js';
+import { ClusterDirectory } from './cluster-directory.service.js';
+import type { RequestRecord } from './directory-records.js';
 import { sessionRecord } from './session-record.js';
 
 /**

@@ -8,7 +8,8 @@ import { RedisService } from '../redis/redis.service.js';
 import { endFrame } from '../session/end-frame.js';
 import { SessionRegistry } from '../session/session-registry.service.js';
 import { ClusterBus } from './cluster-bus.js';
-import { ClusterDirectory, type LostRequest } from './cluster-directory.service.js';
+import { ClusterDirectory } from './cluster-directory.service.js';
+import type { LostRequest } from './directory-records.js';
 
 /**
  * The requests of a dead instance end with an INSTANCE_LOST error, numbered

@@ -5,7 +5,8 @@ import { GatewayError } from '../common/gateway-error.js';
 import { RedisService } from '../redis/redis.service.js';
 import type { ClusterReply } from './bus-commands.js';
 import { ClusterBus } from './cluster-bus.js';
-import { ClusterDirectory, type SessionRecord } from './cluster-directory.service.js';
+import { ClusterDirectory } from './cluster-directory.service.js';
+import type { SessionRecord } from './directory-records.js';
 import { RedisEventLog } from './redis-event-log.js';
 
 /** Where a session stands once it is here: the last frame its owner numbered, and its requests still running there. */

@@ -1,5 +1,5 @@
 import type { Identity } from '../auth/api-key.service.js';
-import type { SessionRecord } from './cluster-directory.service.js';
+import type { SessionRecord } from './directory-records.js';
 import type { SessionPrefs } from '../session/session.js';
 
 /** What another instance needs to take the session over: whose it is and what it registered with. */

@@ -65,11 +65,7 @@ export class RedisConversationStore extends ConversationStore {
 
   /** Redis bounds the ended histories by their TTL alone (HISTORY_MAX_STORED_SESSIONS applies to the in-memory store). */
   async expireAfter(sessionId: string, { ttlMs }: HistoryRetention): Promise<void> {
-    await this.redis.redis
-      .multi()
-      .pexpire(this.redis.keys.conversation(sessionId), ttlMs)
-      .pexpire(this.ownerKey(sessionId), ttlMs)
-      .exec();
+    await this.redis.redis.multi().pexpire(this.redis.keys.conversation(sessionId), ttlMs).pexpire(this.ownerKey(sessionId), ttlMs).exec();
   }
 
   private ownerKey(sessionId: string): string {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EMPTY, filter, firstValueFrom, map, merge, Observable, timer } from 'rxjs';
-import type { TaskRecord } from '../cluster/cluster-directory.service.js';
+import type { TaskRecord } from '../cluster/directory-records.js';
 import { RedisEventLog } from '../cluster/redis-event-log.js';
 import type { EventLog, LoggedFrame } from '../session/event-log.js';
 import { viewOf } from '../session/logged-frames.js';

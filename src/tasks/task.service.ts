@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { RequestRunner } from '../agent/request-runner.service.js';
 import type { Identity } from '../auth/api-key.service.js';
-import type { TaskRecord } from '../cluster/cluster-directory.service.js';
+import type { TaskRecord } from '../cluster/directory-records.js';
 import { GatewayError } from '../common/gateway-error.js';
 import { KeyConcurrency } from '../http/key-concurrency.js';
 import { SessionLifecycle } from '../session/session-lifecycle.service.js';

@@ -8,7 +8,7 @@ import { GatewayError } from '../common/gateway-error.js';
 import { zodIssues } from '../common/zod-issues.js';
 import { readJsonBody } from '../http/json-body.js';
 import { TaskBody } from './task-body.js';
-import type { TaskRecord } from '../cluster/cluster-directory.service.js';
+import type { TaskRecord } from '../cluster/directory-records.js';
 import { TaskEvents } from './task-events.js';
 import { TaskService } from './task.service.js';
 

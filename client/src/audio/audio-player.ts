@@ -1,5 +1,5 @@
 import { catchError, concatMap, EMPTY, from, map, type Observable, of, Subject } from 'rxjs';
-import type { AudioChunk } from '../reply-frame.js';
+import type { AudioChunk } from './audio-chunk.js';
 import type { AudioSink, PlaybackReport, PlayedPosition } from './audio-sink.js';
 import { pcm16ToChannels } from './pcm.js';
 

@@ -1,6 +1,6 @@
 import type { Observable } from 'rxjs';
 import type { ClientPayloads } from '@agent-gateway/protocol';
-import type { AudioChunk } from '../reply-frame.js';
+import type { AudioChunk } from './audio-chunk.js';
 
 /** How far a request's audio was played: every frame before `voice_stream_seq`, and `played_ms` into that one. */
 export type PlayedPosition = NonNullable<ClientPayloads['INTERRUPT']['played_until']>;

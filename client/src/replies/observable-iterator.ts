@@ -6,7 +6,8 @@ import type { Observable } from 'rxjs';
  * early (break, return, throw) unsubscribes.
  */
 export function iterate<T>(source: Observable<T>): AsyncIterableIterator<T> {
-  const buffered: T[] = [];
+  // Boxed, so that a buffered `undefined` is still a value.
+  const buffered: { value: T }[] = [];
   let waiting: { resolve: (result: IteratorResult<T>) => void; reject: (error: unknown) => void } | undefined;
   let failure: { error: unknown } | undefined;
   let done = false;
@@ -15,11 +16,11 @@ export function iterate<T>(source: Observable<T>): AsyncIterableIterator<T> {
     const waiter = waiting;
     if (!waiter) return;
     waiting = undefined;
-    if (failure) waiter.reject(takeFailure());
+    if (failure) waiter.reject(takeFailure(failure));
     else waiter.resolve({ value: undefined, done: true });
   };
-  const takeFailure = (): unknown => {
-    const { error } = failure!;
+  // The loop is told of an error once; after that the iterator is done.
+  const takeFailure = ({ error }: { error: unknown }): unknown => {
     failure = undefined;
     done = true;
     return error;
@@ -29,7 +30,7 @@ export function iterate<T>(source: Observable<T>): AsyncIterableIterator<T> {
     next: (value) => {
       const waiter = waiting;
       if (!waiter) {
-        buffered.push(value);
+        buffered.push({ value });
         return;
       }
       waiting = undefined;
@@ -46,10 +47,11 @@ export function iterate<T>(source: Observable<T>): AsyncIterableIterator<T> {
   });
 
   return {
-    next: () => {
-      if (buffered.length > 0) return Promise.resolve({ value: buffered.shift()!, done: false });
-      if (failure) return Promise.reject(takeFailure());
-      if (done) return Promise.resolve({ value: undefined, done: true });
+    next: async () => {
+      const next = buffered.shift();
+      if (next) return { value: next.value, done: false };
+      if (failure) throw takeFailure(failure);
+      if (done) return { value: undefined, done: true };
       return new Promise((resolve, reject) => (waiting = { resolve, reject }));
     },
     return: () => {

@@ -1,9 +1,13 @@
 import { AsyncSubject, firstValueFrom, fromEventPattern, type Observable, race, Subject, take, timeout, map, throwError } from 'rxjs';
-import { type BinaryAudioFrame, decodeAudioFrame } from '@agent-gateway/protocol';
-import type { ClientMsgType, ClientPayloads } from '@agent-gateway/protocol';
-import { PROTOCOL_VERSION } from '@agent-gateway/protocol';
-import type { ServerEnvelope } from '@agent-gateway/protocol';
-import { AckTimeoutError, ConnectionError } from './errors.js';
+import {
+  type BinaryAudioFrame,
+  type ClientMsgType,
+  type ClientPayloads,
+  decodeAudioFrame,
+  PROTOCOL_VERSION,
+  type ServerEnvelope,
+} from '@agent-gateway/protocol';
+import { AckTimeoutError, ConnectionError } from '../errors.js';
 import { SOCKET_OPEN, type SocketEvent, type WebSocketFactory, type WebSocketLike } from './web-socket-like.js';
 
 /** What arrives on a socket: a JSON envelope, or a binary audio frame. */

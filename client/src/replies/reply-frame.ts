@@ -1,6 +1,6 @@
-import type { BinaryAudioFrame } from '@agent-gateway/protocol';
 import {
   type AudioFormatPayload,
+  type BinaryAudioFrame,
   type EndPayload,
   type ErrorPayload,
   isAudioPayload,
@@ -8,19 +8,8 @@ import {
   type ResponsePayload,
   type ToolStatusPayload,
 } from '@agent-gateway/protocol';
-import { fromBase64 } from './base64.js';
-
-/** A piece of a reply's speech, whichever way it travelled (base64 in JSON, or a binary frame). */
-export interface AudioChunk {
-  voiceStreamSeq: number;
-  audio: Uint8Array;
-  format: AudioFormatPayload;
-  /** Exact for PCM; null for compressed formats. */
-  durationMs: number | null;
-  /** Which sentence it speaks, and on a sentence's first frame its text (JSON frames only). */
-  segmentIndex?: number;
-  segmentText?: string;
-}
+import type { AudioChunk } from '../audio/audio-chunk.js';
+import { fromBase64 } from '../base64.js';
 
 /** What a reply is made of, in the order the gateway sent it. */
 export type ReplyFrame =

@@ -5,6 +5,9 @@ export interface BackoffOptions {
   maxDelayMs: number;
 }
 
+/** 250 ms, doubling up to 5 s. */
+export const DEFAULT_BACKOFF: BackoffOptions = { initialDelayMs: 250, maxDelayMs: 5_000 };
+
 /**
  * Exponential, with jitter so that the clients of a restarted gateway do not
  * all come back in the same instant.
