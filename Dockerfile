@@ -14,9 +14,10 @@ COPY client ./client
 RUN npm run build && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
-# espeak-ng: the embedded speech engine (TTS_PROVIDER=auto uses it when present).
+# espeak-ng: the embedded speech engine (TTS_PROVIDER=auto uses it when present); pocketsphinx: the
+# embedded speech recognizer for voice input (ASR_PROVIDER=auto).
 RUN apt-get update \
- && apt-get install -y --no-install-recommends espeak-ng \
+ && apt-get install -y --no-install-recommends espeak-ng pocketsphinx pocketsphinx-en-us \
  && rm -rf /var/lib/apt/lists/*
 ENV NODE_ENV=production \
     PORT=8000

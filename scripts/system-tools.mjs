@@ -16,6 +16,7 @@ import { delimiter, join } from 'node:path';
  */
 export const SUITE_TOOLS = [
   { command: 'espeak-ng', debian: 'espeak-ng', for: 'the embedded speech engine' },
+  { command: 'pocketsphinx_continuous', debian: 'pocketsphinx pocketsphinx-en-us', for: 'the embedded speech recognizer (voice input)' },
   { command: 'chromium', debian: 'chromium', for: 'the browser tests (playwright-core drives /usr/bin/chromium)' },
   { command: 'nginx', debian: 'nginx-light', for: "docker-compose.yml's load balancer, in test/load-balancer" },
   { command: 'redis-server', debian: 'redis-server', for: 'the Redis servers the cluster tests start and kill' },
@@ -68,7 +69,7 @@ export function ensureTools(tools, log) {
   const missing = tools.filter((tool) => !which(tool.command));
   if (missing.length === 0) return;
   const names = missing.map((tool) => tool.command).join(', ');
-  const packages = [...new Set(missing.map((tool) => tool.debian))];
+  const packages = [...new Set(missing.flatMap((tool) => tool.debian.split(' ')))];
   const root = asRoot();
   if (!root) {
     const reasons = missing.map((tool) => `  ${tool.command}: ${tool.for}`).join('\n');

@@ -62,11 +62,34 @@ export type Credentials = z.output<typeof CredentialsSchema>;
  */
 export const HandshakePayload = z.looseObject({ auth: CredentialsSchema });
 
+/** What the client's microphone sends: raw 16-bit mono PCM, at any rate from 8 to 48 kHz (the gateway resamples to 16 kHz). */
+export const AudioInputFormat = z.object({
+  codec: z.literal('pcm_s16le'),
+  sample_rate: z.number().int().min(8000).max(48_000),
+  channels: z.literal(1),
+});
+
+/**
+ * Voice input for the session. `server_vad`: the client streams its
+ * microphone (AUDIO messages or binary frames of kind 0x02) and the gateway
+ * finds the user's turns and barge-ins; `manual`: push-to-talk, each turn
+ * one REQUEST with `data_type: "AUDIO"`, START … END.
+ */
+export const AudioInputConfig = z.object({
+  audio_format: AudioInputFormat,
+  turn_detection: z.enum(['server_vad', 'manual']).default('server_vad'),
+  /** The user's language (`en`, `zh`…), for recognition and for the backchannel words; default from the gateway's ASR_LANGUAGE. */
+  language: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/)
+    .optional(),
+});
+
 export const RegisterPayload = z.object({
   auth: CredentialsSchema,
   platform: z.string().max(64).default('unknown'),
   require_tts: z.boolean().default(false),
-  /** Accepted for compatibility with the predecessor's clients, and ignored: the gateway does no speech recognition. */
+  /** Accepted for compatibility with the predecessor's clients, and ignored: speech input is `audio_input`. */
   enable_srs: z.boolean().optional(),
   /** Functions this client runs: the model may call them, the gateway asks with FUNCTION_CALL. */
   function_calling: z
@@ -78,6 +101,8 @@ export const RegisterPayload = z.object({
   audio_transport: z.enum(['json', 'binary']).default('json'),
   /** The default for REQUESTs: keep running when the socket closes, until it is resumed or the grace period ends. */
   durable: z.boolean().default(false),
+  /** Speech in: absent, the session takes text only. */
+  audio_input: AudioInputConfig.optional(),
 });
 
 /** Instead of REGISTER, on a new socket: re-attach a session and get every frame after `last_seq`. */
@@ -87,16 +112,44 @@ export const ResumePayload = z.object({
   auth: CredentialsSchema,
 });
 
-export const RequestPayload = z.object({
+const requestOptions = {
   request_id: RequestId,
+  require_tts: z.boolean().optional(),
+  /** Overrides the session's default (REGISTER durable). */
+  durable: z.boolean().optional(),
+};
+
+export const TextRequestPayload = z.object({
+  ...requestOptions,
   data_type: z.literal('TEXT'),
   stream_flag: z.enum(['START', 'CONTINUE', 'END']).optional(),
   stream_seq: z.number().int().min(0).optional(),
   content: z.object({ text: z.string().min(1) }),
-  require_tts: z.boolean().optional(),
-  /** Overrides the session's default (REGISTER durable). */
-  durable: z.boolean().optional(),
 });
+
+/** Base64 of raw PCM in the session's input format; at most what one frame may carry. */
+const base64Audio = z.string().regex(/^[A-Za-z0-9+/]*={0,2}$/, 'must be base64');
+
+/**
+ * Push-to-talk: one user turn as chunks of audio, START, CONTINUE…, END, in
+ * order of `stream_seq` (0, 1, 2…). The reply is that request's, as for text.
+ */
+export const AudioRequestPayload = z.object({
+  ...requestOptions,
+  data_type: z.literal('AUDIO'),
+  stream_flag: z.enum(['START', 'CONTINUE', 'END']),
+  stream_seq: z.number().int().min(0),
+  content: z.object({
+    audio: base64Audio.default(''),
+    /** On START only: overrides REGISTER audio_input.audio_format for this turn. */
+    audio_format: AudioInputFormat.optional(),
+  }),
+});
+
+export const RequestPayload = z.discriminatedUnion('data_type', [TextRequestPayload, AudioRequestPayload]);
+
+/** Hands-free: a piece of the microphone's stream (JSON alternative to binary frames of kind 0x02). */
+export const AudioChunkPayload = z.object({ content: z.object({ audio: base64Audio }) });
 
 /** How far the client has played a request's audio: every frame before `voice_stream_seq`, and `played_ms` into that one. */
 export const PlayedPosition = z.object({
@@ -145,6 +198,7 @@ export const CLIENT_PAYLOAD_SCHEMAS = {
   REGISTER: RegisterPayload,
   RESUME: ResumePayload,
   REQUEST: RequestPayload,
+  AUDIO: AudioChunkPayload,
   INTERRUPT: InterruptPayload,
   PLAYBACK: PlaybackPayload,
   HEARTBEAT: HeartbeatPayload,

@@ -21,7 +21,7 @@ export const ERROR_CODES = {
   INVALID_MESSAGE: { status: 400, message: 'Message does not match the protocol' },
   UNSUPPORTED_VERSION: { status: 400, message: 'Unsupported protocol version' },
   UNKNOWN_MSG_TYPE: { status: 400, message: 'Unknown msg_type' },
-  BINARY_NOT_SUPPORTED: { status: 400, message: 'Binary frames are not accepted from clients' },
+  BINARY_NOT_SUPPORTED: { status: 400, message: 'The only binary frames accepted from clients are input audio (kind 0x02)' },
   NOT_REGISTERED: { status: 401, message: 'Send REGISTER first' },
   ALREADY_REGISTERED: { status: 409, message: 'This connection is already registered' },
   AUTH_FAILED: { status: 401, message: 'Authentication failed', closeCode: 1008 },
@@ -56,6 +56,15 @@ export const ERROR_CODES = {
   UPSTREAM_BAD_RESPONSE: { status: 502, message: 'The model provider sent a malformed stream' },
   INSTANCE_LOST: { status: 502, message: 'The gateway instance running this request stopped; the reply is incomplete' },
   TTS_ERROR: { status: 502, message: 'Speech synthesis failed; the reply continues as text' },
+  AUDIO_INPUT_DISABLED: {
+    status: 400,
+    message: 'This session takes no audio: REGISTER with audio_input (and the gateway needs speech recognition)',
+  },
+  AUDIO_OUT_OF_ORDER: { status: 409, message: 'Audio chunk out of order: stream_seq must follow the last one accepted' },
+  INVALID_AUDIO: { status: 400, message: 'The audio is not whole 16-bit samples in the announced format' },
+  AUDIO_TOO_LONG: { status: 413, message: 'The utterance is longer than the gateway accepts' },
+  NO_SPEECH: { status: 422, message: 'No words were recognized in the audio' },
+  ASR_ERROR: { status: 502, message: 'Speech recognition failed' },
   INTERNAL_ERROR: { status: 500, message: 'Internal error' },
 } as const satisfies Record<string, ErrorDefinition>;
 

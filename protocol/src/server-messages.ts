@@ -1,6 +1,7 @@
 import type { ChatMessage } from './chat.js';
 import type { Envelope } from './envelope.js';
 import type { ErrorCode } from './error-codes.js';
+import type { AudioInputAckPayload, VoicePayloads } from './voice-messages.js';
 
 /** Tokens generated for one request, up to its end or its interrupt. */
 export interface Usage {
@@ -94,6 +95,8 @@ export interface RegisterAckPayload {
   durable: boolean;
   /** How long a session outlives its last socket (durable requests keep running meanwhile). */
   resume_grace_ms: number;
+  /** Present when REGISTER asked for audio_input. */
+  audio_input?: AudioInputAckPayload;
 }
 
 export interface InterruptAckPayload {
@@ -192,7 +195,7 @@ export interface ErrorPayload {
 }
 
 /** Every message the server sends, by msg_type: a wrong payload does not compile. */
-export interface ServerPayloads {
+export interface ServerPayloads extends VoicePayloads {
   REGISTER_ACK: RegisterAckPayload;
   RESUME_ACK: ResumeAckPayload;
   SERVER_SHUTDOWN: ServerShutdownPayload;

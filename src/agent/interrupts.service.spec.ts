@@ -98,7 +98,7 @@ describe('InterruptService', () => {
   /** Starts a request and waits for its model call to be streaming. */
   const running = async (session: Session, requestId: string) => {
     const before = llm.calls.length;
-    runner.start(session, { request_id: requestId, data_type: 'TEXT', content: { text: 'hi' } }, { transport: 'ws' });
+    runner.start(session, { requestId, prompt: 'hi' }, { transport: 'ws' });
     const call = await until(() => llm.calls[before], `the model call of ${requestId}`);
     call.subscriber.next({ type: 'text', text: 'Once ' });
     session.flushToLog();

@@ -37,7 +37,8 @@ export class InterruptService {
     @InjectPinoLogger(InterruptService.name) private readonly logger: PinoLogger,
   ) {}
 
-  interrupt(session: Session, payload: InterruptPayload, receivedAt: number): void | Promise<void> {
+  /** `source`: the client's INTERRUPT, or the user's voice (barge-in). */
+  interrupt(session: Session, payload: InterruptPayload, receivedAt: number, source: 'client' | 'voice' = 'client'): void | Promise<void> {
     const requestId = payload.interrupt_request_id ?? undefined;
     const scope = payload.scope ?? (requestId === undefined ? 'session' : 'request');
     if (scope === 'request' && requestId === undefined) {
@@ -49,7 +50,7 @@ export class InterruptService {
     );
     // Before the cancel: the end frame and the history take what was heard up to here.
     if (requestId !== undefined && payload.played_until) session.speech.get(requestId)?.reportPlayed(payload.played_until);
-    const stop = cancellation(payload.reason, 'client', receivedAt);
+    const stop = cancellation(payload.reason, source, receivedAt);
     const outcome =
       scope === 'user'
         ? this.stops.user(session.userId, stop)

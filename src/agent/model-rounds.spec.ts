@@ -1,3 +1,4 @@
+import { Uninterruptible } from '../tools/uninterruptible.js';
 import 'reflect-metadata';
 import type { ChatMessage, JsonValue, ToolDefinition } from '@agent-gateway/protocol';
 import { Injectable } from '@nestjs/common';
@@ -114,6 +115,7 @@ describe('modelRounds', () => {
       turn,
       history: [system],
       maxRounds: 4,
+      uninterruptible: new Uninterruptible(),
       onUpstreamClosed: () => upstreamClosed.push(llm.calls.map((call) => call.tornDown)),
       ...overrides,
     };

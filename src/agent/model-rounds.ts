@@ -6,6 +6,7 @@ import type { ActiveRequest } from '../requests/active-request.js';
 import type { ClientToolChannel } from '../tools/client-tool-channel.js';
 import { ToolCallAccumulator } from '../llm/tool-call-accumulator.js';
 import type { ToolRunner } from '../tools/tool-runner.service.js';
+import type { Uninterruptible } from '../tools/uninterruptible.js';
 import type { ReplyEvent } from './reply-events.js';
 
 export interface ModelRoundsContext {
@@ -17,6 +18,8 @@ export interface ModelRoundsContext {
   /** The history the turn builds on. */
   history: ChatMessage[];
   maxRounds: number;
+  /** Tools not declared uncancellable stop with the request at once; the others hold its stop back until they finish. */
+  uninterruptible: Uninterruptible;
   /** Runs right after each model call's teardown. */
   onUpstreamClosed: () => void;
 }
@@ -52,7 +55,9 @@ export function modelRounds(context: ModelRoundsContext, round = 0): Observable<
         return EMPTY;
       }
       return concat(
-        tools.run(requested, turn, clients).pipe(map((status): ReplyEvent => ({ source: 'tool', status }))),
+        tools
+          .run(requested, turn, clients, { stop$: request.cancelled$, uninterruptible: context.uninterruptible })
+          .pipe(map((status): ReplyEvent => ({ source: 'tool', status }))),
         modelRounds(context, round + 1),
       );
     });

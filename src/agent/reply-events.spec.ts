@@ -1,4 +1,4 @@
-import { Observable, of, Subject, type Subscriber, type Subscription } from 'rxjs';
+import { NEVER, Observable, of, Subject, type Subscriber, type Subscription } from 'rxjs';
 import { loadConfig } from '../config/config.schema.js';
 import { SpeechService } from '../tts/speech.service.js';
 import { type SynthesisRequest, type TtsDescriptor, TtsError, TtsProvider } from '../tts/tts-provider.js';
@@ -86,7 +86,12 @@ describe('withSpeech', () => {
       };
     });
     const speech = new SpeechService(tts, undefined, config.tts);
-    subscription = withSpeech(reply$, { speech, flow: { paused$: of(false) }, onTornDown: () => (speechTornDown = true) }).subscribe({
+    subscription = withSpeech(reply$, {
+      speech,
+      flow: { paused$: of(false) },
+      stop$: NEVER,
+      onTornDown: () => (speechTornDown = true),
+    }).subscribe({
       next: (event) => labels.push(labelOf(event)),
       complete: () => (outcome = 'completed'),
       error: (error: Error) => (outcome = error),

@@ -1,4 +1,4 @@
-import { catchError, connect, filter, finalize, map, merge, type Observable, of, throwError } from 'rxjs';
+import { catchError, connect, filter, finalize, map, merge, type Observable, of, takeUntil, throwError } from 'rxjs';
 import type { LlmEvent } from '../llm/llm-events.js';
 import type { ToolStatusPayload } from '@agent-gateway/protocol';
 import type { SpeechEvent, SpeechService } from '../tts/speech.service.js';
@@ -13,6 +13,8 @@ export type ReplyEvent =
 export interface SpeechBranch {
   speech: SpeechService;
   flow: FlowControl;
+  /** Stops the speech at once, even while the reply waits for a tool that must finish. */
+  stop$: Observable<unknown>;
   /** Runs right after the speech branch is torn down (an interrupt kills the synthesis with it). */
   onTornDown: () => void;
 }
@@ -41,6 +43,7 @@ export function withSpeech(reply$: Observable<ReplyEvent>, speech: SpeechBranch)
             catchError((error: unknown) =>
               error instanceof TtsError ? of<ReplyEvent>({ source: 'speech-failed', error }) : throwError(() => error),
             ),
+            takeUntil(speech.stop$),
             finalize(speech.onTornDown),
           ),
       ),

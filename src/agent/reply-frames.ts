@@ -4,6 +4,8 @@ import type { LlmEvent } from '../llm/llm-events.js';
 import type { ErrorCode, AudioPayload, EndPayload, TextDeltaPayload } from '@agent-gateway/protocol';
 import type { ActiveRequest, Cancellation } from '../requests/active-request.js';
 import type { SpeechLedger } from '../tts/speech-ledger.js';
+import { frameEnergies } from '../audio/energy-envelope.js';
+import { wholeSamples } from '../audio/pcm.js';
 import type { SpokenChunk } from '../tts/speech.service.js';
 import type { AudioFormat } from '../tts/tts-provider.js';
 
@@ -48,6 +50,7 @@ export class ReplyFrames {
     const { ledger, format, transport } = this.speechOrThrow();
     // Compressed frames have no known duration; the ledger then counts in whole frames.
     const seq = ledger.recordChunk(chunk.segment, chunk.segmentText, chunk.durationMs ?? 1);
+    if (format.codec === 'pcm_s16le') ledger.recordLoudness(frameEnergies(wholeSamples(chunk.audio), format.sample_rate));
     if (transport === 'binary') return { kind: 'binary', voiceStreamSeq: seq, audio: chunk.audio };
     return {
       kind: 'json',

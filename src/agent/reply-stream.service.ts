@@ -47,11 +47,12 @@ export class ReplyStream {
           turn,
           history,
           maxRounds: this.config.tools.maxRounds,
+          uninterruptible: context.uninterruptible,
           onUpstreamClosed: hooks.onUpstreamClosed,
         }),
       ),
     );
     if (!hooks.speak) return reply$;
-    return withSpeech(reply$, { speech: this.speech, flow: session.flow, onTornDown: hooks.onSpeechTornDown });
+    return withSpeech(reply$, { speech: this.speech, flow: session.flow, stop$: request.cancelled$, onTornDown: hooks.onSpeechTornDown });
   }
 }

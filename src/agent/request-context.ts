@@ -2,6 +2,7 @@ import type { EndPayload } from '@agent-gateway/protocol';
 import type { PinoLogger } from 'nestjs-pino';
 import type { ActiveRequest } from '../requests/active-request.js';
 import type { Session } from '../session/session.js';
+import type { Uninterruptible } from '../tools/uninterruptible.js';
 import type { ReplyFrames } from './reply-frames.js';
 import type { Turn } from './turn.js';
 
@@ -13,6 +14,8 @@ export interface RequestContext {
   request: ActiveRequest;
   turn: Turn;
   frames: ReplyFrames;
+  /** What a stop of this request must wait for (tools declared not cancellable). */
+  uninterruptible: Uninterruptible;
   log: RequestLog;
   /** Hears the end frame (REST tasks keep their state from it). */
   onEnd?: (end: EndPayload) => void;

@@ -1,4 +1,4 @@
-import type { EndPayload, ParsedClientPayloads } from '@agent-gateway/protocol';
+import type { EndPayload } from '@agent-gateway/protocol';
 import { DiscoveryService, ModulesContainer } from '@nestjs/core';
 import { Observable, type Subscriber } from 'rxjs';
 import { silentLogger } from '../../test/support/silent-logger.js';
@@ -18,7 +18,7 @@ import { ToolRunner } from '../tools/tool-runner.service.js';
 import { SpeechService } from '../tts/speech.service.js';
 import { ReplyStream } from './reply-stream.service.js';
 import { RequestEndings } from './request-endings.service.js';
-import { RequestRunner } from './request-runner.service.js';
+import { type RequestInput, RequestRunner } from './request-runner.service.js';
 import { SpokenReplies } from './spoken-replies.js';
 
 /** One call to the fake model: the test streams its events, and sees whether it was torn down before it finished. */
@@ -84,10 +84,9 @@ const prefs = (durable = false): SessionPrefs => ({
   durable,
 });
 const limits = { outbound: { highWaterBytes: 64 * 1024, hardLimitBytes: 8 * 1024 * 1024 }, log: config.eventLog };
-const ask = (id: string, text = 'hello', durable?: boolean): ParsedClientPayloads['REQUEST'] => ({
-  request_id: id,
-  data_type: 'TEXT',
-  content: { text },
+const ask = (id: string, text = 'hello', durable?: boolean): RequestInput => ({
+  requestId: id,
+  prompt: text,
   ...(durable !== undefined && { durable }),
 });
 const codeOf = (fn: () => unknown): string | undefined => {
@@ -111,7 +110,7 @@ describe('RequestRunner', () => {
     session.flushToLog();
     return session.log.since(0).frames.map((frame) => JSON.parse(frame.data as string) as Frame);
   };
-  const start = (payload: ParsedClientPayloads['REQUEST'], on = session): Promise<EndPayload> =>
+  const start = (payload: RequestInput, on = session): Promise<EndPayload> =>
     new Promise((resolve) => runner.start(on, payload, { transport: 'ws', onEnd: resolve }));
 
   beforeEach(() => {

@@ -1,7 +1,7 @@
-import type { EndPayload, ParsedClientPayloads } from '@agent-gateway/protocol';
+import type { EndPayload } from '@agent-gateway/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { finalize, takeUntil } from 'rxjs';
+import { defer, finalize, isObservable, type Observable, of, switchMap, take, takeUntil, tap } from 'rxjs';
 import { GatewayError } from '../common/gateway-error.js';
 import { since } from '../common/since.js';
 import type { Transport } from '../common/transport.js';
@@ -15,7 +15,20 @@ import { ReplyStream } from './reply-stream.service.js';
 import type { RequestContext } from './request-context.js';
 import { RequestEndings } from './request-endings.service.js';
 import { SpokenReplies } from './spoken-replies.js';
+import { Uninterruptible } from '../tools/uninterruptible.js';
 import { Turn } from './turn.js';
+
+export interface RequestInput {
+  requestId: string;
+  /**
+   * The user's text; or, for a spoken turn, its transcript to come (one
+   * value): the request exists, and can be stopped, from the start of the
+   * speech, and its reply starts once the transcript is final.
+   */
+  prompt: string | Observable<string>;
+  requireTts?: boolean;
+  durable?: boolean;
+}
 
 export interface RunOptions {
   /** A WebSocket REQUEST, or a REST task. */
@@ -44,40 +57,53 @@ export class RequestRunner {
     @InjectPinoLogger(RequestRunner.name) private readonly logger: PinoLogger,
   ) {}
 
-  /** Starts a REQUEST in a session; throws its refusal (too long, duplicate, too many, draining). */
-  start(session: Session, payload: ParsedClientPayloads['REQUEST'], options: RunOptions): void {
-    const { request_id: requestId, content } = payload;
-    const { maxRequestTextChars, maxConcurrentRequestsPerSession } = this.config.limits;
-    if (content.text.length > maxRequestTextChars) {
-      throw new GatewayError('INVALID_MESSAGE', { requestId, message: `content.text is longer than ${maxRequestTextChars} characters` });
-    }
+  /** Starts a request in a session; throws its refusal (too long, duplicate, too many, draining). */
+  start(session: Session, input: RequestInput, options: RunOptions): void {
+    const { requestId, prompt } = input;
+    if (typeof prompt === 'string') this.checkLength(prompt, requestId);
     // Still running on the instance the session moved here from.
     if (session.remote.find(requestId)) throw new GatewayError('DUPLICATE_REQUEST', { requestId });
     const request = this.registry.register(
       requestId,
       { sessionId: session.id, userId: session.userId, transport: options.transport },
-      maxConcurrentRequestsPerSession,
-      payload.durable ?? session.prefs.durable,
+      this.config.limits.maxConcurrentRequestsPerSession,
+      input.durable ?? session.prefs.durable,
     );
-    const format = this.stream.speechFormat(payload.require_tts ?? session.prefs.requireTts);
+    const format = this.stream.speechFormat(input.requireTts ?? session.prefs.requireTts);
     const speak = format !== undefined;
     const log = this.logger.logger.child({ session_id: session.id, request_id: requestId });
-    log.info({ chars: content.text.length, speak }, 'request started');
+    log.info({ spoken: isObservable(prompt), speak }, 'request started');
     const speech = format && { ledger: session.speech.open(requestId), format, transport: session.prefs.audioTransport };
     const frames = new ReplyFrames(request, speech);
     if (speak) this.spoken.add(request, frames);
-    const context: RequestContext = { session, request, turn: new Turn(requestId, content.text), frames, log, onEnd: options.onEnd };
+    const context: RequestContext = {
+      session,
+      request,
+      turn: new Turn(requestId),
+      frames,
+      uninterruptible: new Uninterruptible(),
+      log,
+      onEnd: options.onEnd,
+    };
+    const prompt$ = isObservable(prompt) ? prompt.pipe(take(1)) : of(prompt);
 
-    this.stream
-      .of(context, {
-        speak,
-        onUpstreamClosed: () => this.endings.upstreamClosed(request, log),
-        onSpeechTornDown: () => {
-          if (request.cancellation) log.info({ latency_ms: since(request.cancellation.receivedAt) }, 'speech torn down');
-        },
-      })
+    defer(() => prompt$)
       .pipe(
-        takeUntil(request.cancelled$),
+        tap((text) => {
+          if (isObservable(prompt)) this.checkLength(text, requestId);
+          context.turn.said(text);
+        }),
+        switchMap(() =>
+          this.stream.of(context, {
+            speak,
+            onUpstreamClosed: () => this.endings.upstreamClosed(request, log),
+            onSpeechTornDown: () => {
+              if (request.cancellation) log.info({ latency_ms: since(request.cancellation.receivedAt) }, 'speech torn down');
+            },
+          }),
+        ),
+        // A stop waits only for tools that must finish; the speech stops at once all the same (ReplyStream).
+        takeUntil(context.uninterruptible.deferStop(request.cancelled$)),
         finalize(() => this.registry.release(request)),
       )
       .subscribe({
@@ -89,5 +115,12 @@ export class RequestRunner {
           else this.endings.finished(context);
         },
       });
+  }
+
+  private checkLength(text: string, requestId: string): void {
+    const { maxRequestTextChars } = this.config.limits;
+    if (text.length > maxRequestTextChars) {
+      throw new GatewayError('INVALID_MESSAGE', { requestId, message: `content.text is longer than ${maxRequestTextChars} characters` });
+    }
   }
 }

@@ -30,10 +30,19 @@ export class Turn implements ToolCallLog {
   private readonly tools = new Map<string, ToolCallRecord>();
   private readonly at = Date.now();
 
+  private userText?: string;
+
   constructor(
     readonly requestId: string,
-    readonly userText: string,
-  ) {}
+    userText?: string,
+  ) {
+    this.userText = userText;
+  }
+
+  /** What the user said: the request's text, or a spoken turn's transcript once it is final. */
+  said(text: string): void {
+    this.userText = text;
+  }
 
   startRound(): void {
     this.rounds.push({ deltas: [], calls: [] });
@@ -89,11 +98,13 @@ export class Turn implements ToolCallLog {
 
   /** This turn's messages so far, for the next model call. */
   promptMessages(): ChatMessage[] {
-    return [{ role: 'user', content: this.userText }, ...this.roundMessages(this.rounds.map(textOf))];
+    return [{ role: 'user', content: this.userText ?? '' }, ...this.roundMessages(this.rounds.map(textOf))];
   }
 
   /** What goes into the history. An interrupted turn keeps what was delivered, or what was heard when known. */
   toHistory(ending: TurnEnding): StoredMessage[] {
+    // Stopped (or failed) before the user's words were known: nothing was said, nothing is kept.
+    if (this.userText === undefined) return [];
     const texts = this.rounds.map(textOf);
     const heardText = ending.kind === 'interrupted' ? ending.heardText : undefined;
     const kept = heardText === undefined ? texts : keepHeard(texts, heardText);

@@ -1,5 +1,6 @@
 import type { EndPayload, ToolDefinition } from '@agent-gateway/protocol';
 import type { Transport } from '../common/transport.js';
+import type { AudioInputPrefs } from '../session/session.js';
 
 /** A session as other instances see it: who owns it, and enough to take it over. */
 export interface SessionRecord {
@@ -10,6 +11,7 @@ export interface SessionRecord {
   audio_transport: 'json' | 'binary';
   durable: boolean;
   client_tools: ToolDefinition[];
+  audio_input?: AudioInputPrefs;
   created_at: number;
 }
 

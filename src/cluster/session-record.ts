@@ -12,6 +12,7 @@ export function sessionRecord(identity: Identity, prefs: SessionPrefs, createdAt
     audio_transport: prefs.audioTransport,
     durable: prefs.durable,
     client_tools: [...prefs.clientTools.values()],
+    ...(prefs.audioInput && { audio_input: prefs.audioInput }),
     created_at: createdAt,
   };
 }
@@ -25,6 +26,7 @@ export function restoredSession(record: SessionRecord): { identity: Identity; pr
       audioTransport: record.audio_transport,
       durable: record.durable,
       clientTools: new Map(record.client_tools.map((tool) => [tool.function.name, tool])),
+      ...(record.audio_input && { audioInput: record.audio_input }),
     },
   };
 }

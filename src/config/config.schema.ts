@@ -61,6 +61,9 @@ function toConfig(env: Env) {
       /** INTERRUPTs have a bucket of their own: a client that floods other messages can still stop its requests. */
       interruptRateLimitPerSecond: env.RATE_LIMIT_INTERRUPTS_PER_SECOND,
       interruptRateLimitBurst: env.RATE_LIMIT_INTERRUPT_BURST,
+      /** Microphone chunks (AUDIO, binary input frames, push-to-talk's REQUEST AUDIO) have a bucket of their own: 50 a second is a normal 20 ms stream. */
+      audioRateLimitPerSecond: env.RATE_LIMIT_AUDIO_PER_SECOND,
+      audioRateLimitBurst: env.RATE_LIMIT_AUDIO_BURST,
     },
     llm: {
       baseUrl: env.LLM_BASE_URL?.replace(/\/+$/, ''),
@@ -96,6 +99,37 @@ function toConfig(env: Env) {
         firstMinChars: env.TTS_FIRST_SEGMENT_MIN_CHARS,
       },
       espeakBinary: env.ESPEAK_BINARY,
+    },
+    asr: {
+      provider: env.ASR_PROVIDER,
+      baseUrl: env.ASR_BASE_URL,
+      apiKey: env.ASR_API_KEY,
+      model: env.ASR_MODEL,
+      /** The default for sessions whose REGISTER names none. */
+      language: env.ASR_LANGUAGE,
+      /** The longest the recognizer may take once the utterance is over (and between two of its messages while it streams). */
+      timeoutMs: env.ASR_TIMEOUT_MS,
+      pocketsphinx: { binary: env.POCKETSPHINX_BINARY, modelDir: env.POCKETSPHINX_MODEL_DIR },
+    },
+    voice: {
+      vad: {
+        /** WebRTC VAD aggressiveness, 0 (least) to 3 (most: fewest false detections). */
+        mode: env.VAD_MODE,
+        /** Voiced audio it takes to call it speech. */
+        startMs: env.VAD_START_MS,
+        /** Silence it takes to call the speech over. */
+        silenceMs: env.VAD_SILENCE_MS,
+        /** Audio before the onset that goes to the recognizer with the speech. */
+        prefixPaddingMs: env.VAD_PREFIX_PADDING_MS,
+      },
+      /** Speech shorter than this never interrupts a reply. */
+      minInterruptionMs: env.VAD_MIN_INTERRUPTION_MS,
+      /** A reply paused by speech that was no interruption resumes at most this long after the speech ended. */
+      falseInterruptionTimeoutMs: env.VAD_FALSE_INTERRUPTION_TIMEOUT_MS,
+      /** The longest utterance (push-to-talk or hands-free) recognized; longer is AUDIO_TOO_LONG. */
+      maxUtteranceMs: env.VAD_MAX_UTTERANCE_MS,
+      /** Extra backchannel words, `lang:word|word; lang:…` (added to the built-in lists). */
+      backchannels: env.VOICE_BACKCHANNELS,
     },
     history: {
       maxTurns: env.HISTORY_MAX_TURNS,
@@ -156,6 +190,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   if ((config.tts.provider === 'openai' || config.tts.provider === 'dashscope') && !config.tts.apiKey && !config.tts.baseUrl) {
     throw new ConfigError(`TTS_PROVIDER=${config.tts.provider} needs TTS_API_KEY (or a TTS_BASE_URL of a server that needs none)`);
+  }
+  if ((config.asr.provider === 'openai' || config.asr.provider === 'dashscope') && !config.asr.apiKey && !config.asr.baseUrl) {
+    throw new ConfigError(`ASR_PROVIDER=${config.asr.provider} needs ASR_API_KEY (or an ASR_BASE_URL of a server that needs none)`);
   }
   if (config.ws.sendHardLimitBytes <= config.ws.sendHighWaterBytes) {
     throw new ConfigError('WS_SEND_HARD_LIMIT_BYTES must be larger than WS_SEND_HIGH_WATER_BYTES');

@@ -28,6 +28,7 @@ export class ConversationService {
 
   /** Resolves once the turn is stored (a failed write is logged, and resolves too). */
   record(sessionId: string, ownerId: string, messages: StoredMessage[]): Promise<void> {
+    if (messages.length === 0) return Promise.resolve();
     return this.write(sessionId, () => this.store.append(sessionId, ownerId, messages, this.config.history));
   }
 

@@ -14,10 +14,11 @@ import { ClientReports } from '../agent/client-reports.service.js';
 import { InterruptService } from '../agent/interrupts.service.js';
 import { RequestRunner } from '../agent/request-runner.service.js';
 import { ConversationService } from '../conversation/conversation.service.js';
+import { VoiceService } from '../voice/voice.service.js';
 import { toHistoryMessage } from '../conversation/stored-message.js';
 import { GatewayErrorFilter } from './gateway-error.filter.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
-import { PayloadPipe } from './payload.pipe.js';
+import { parsePayload, PayloadPipe } from './payload.pipe.js';
 import { RegisteredGuard } from './registered.guard.js';
 import { SessionHandshake } from './session-handshake.service.js';
 import { SocketEvents } from './socket-events.service.js';
@@ -38,6 +39,7 @@ export class AgentGateway implements OnGatewayConnection<WebSocket>, OnGatewayDi
     private readonly interrupts: InterruptService,
     private readonly reports: ClientReports,
     private readonly conversations: ConversationService,
+    private readonly voice: VoiceService,
   ) {}
 
   handleConnection(socket: WebSocket, request: IncomingMessage): void {
@@ -63,8 +65,23 @@ export class AgentGateway implements OnGatewayConnection<WebSocket>, OnGatewayDi
 
   @SubscribeMessage('REQUEST')
   @UseGuards(RegisteredGuard)
-  onRequest(@ConnectedSocket() socket: WebSocket, @MessageBody(new PayloadPipe('REQUEST')) payload: ParsedClientPayloads['REQUEST']): void {
-    this.runner.start(this.sockets.sessionOf(socket), payload, { transport: 'ws' });
+  onRequest(
+    @ConnectedSocket() socket: WebSocket,
+    @MessageBody(new PayloadPipe('REQUEST')) payload: ParsedClientPayloads['REQUEST'],
+  ): void | Promise<void> {
+    const session = this.sockets.sessionOf(socket);
+    if (payload.data_type === 'AUDIO') return this.voice.audioRequest(session, payload);
+    const { request_id: requestId, content, require_tts: requireTts, durable } = payload;
+    this.runner.start(session, { requestId, prompt: content.text, requireTts, durable }, { transport: 'ws' });
+  }
+
+  /** Hands-free microphone audio: AUDIO messages, or binary frames of kind 0x02 (their envelope is an empty AUDIO). */
+  @SubscribeMessage('AUDIO')
+  @UseGuards(RegisteredGuard)
+  onAudio(@ConnectedSocket() socket: WebSocket, @MessageBody() message: InboundMessage): Promise<void> {
+    const session = this.sockets.sessionOf(socket);
+    if (message.inputAudio) return this.voice.audio(session, undefined, message.inputAudio);
+    return this.voice.audio(session, parsePayload('AUDIO', message.envelope), undefined);
   }
 
   @SubscribeMessage('INTERRUPT')

@@ -32,6 +32,8 @@ export class Connection implements Sink {
   readonly rate: TokenBucket;
   /** INTERRUPTs: a bucket of their own, so that no flood of other messages keeps a client from stopping its requests. */
   readonly interruptRate: TokenBucket;
+  /** Microphone audio, apart from the rest. */
+  readonly audioRate: TokenBucket;
   private readonly heartbeat: Heartbeat;
   private registerTimer?: NodeJS.Timeout;
   private readonly hardLimitBytes: number;
@@ -55,6 +57,7 @@ export class Connection implements Sink {
     this.maxRefusedInARow = limits.rateLimitBurst;
     this.rate = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
     this.interruptRate = new TokenBucket(limits.interruptRateLimitPerSecond, limits.interruptRateLimitBurst);
+    this.audioRate = new TokenBucket(limits.audioRateLimitPerSecond, limits.audioRateLimitBurst);
     this.heartbeat = new Heartbeat(socket, ws.pingIntervalMs, ws.pongTimeoutMs, () => events.onDead(this, 'heartbeat'));
     socket.on('ping', this.onPing);
     this.registerTimer = setTimeout(() => events.onDead(this, 'register-timeout'), ws.registerTimeoutMs);

@@ -1,5 +1,5 @@
 import { GatewayError } from '../common/gateway-error.js';
-import { EnvelopeSchema, isClientMsgType, PROTOCOL_VERSION } from '@agent-gateway/protocol';
+import { decodeInputAudioFrame, EnvelopeSchema, INPUT_AUDIO_FRAME_KIND, isClientMsgType, PROTOCOL_VERSION } from '@agent-gateway/protocol';
 import { jsonLimitError } from '../common/json-limit-error.js';
 import { type JsonLimits, overJsonLimits } from '../common/json-limits.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
@@ -16,6 +16,7 @@ export type ParsedFrame = { event: string; data: InboundMessage } | { event: typ
 export function parseEnvelope(data: unknown, limits: JsonLimits, receivedAt = performance.now()): ParsedFrame {
   const invalid = (error: GatewayError): ParsedFrame => ({ event: INVALID_EVENT, data: { error, receivedAt } });
 
+  if (data instanceof Uint8Array) return parseBinary(data, receivedAt) ?? invalid(new GatewayError('BINARY_NOT_SUPPORTED'));
   if (typeof data !== 'string') return invalid(new GatewayError('BINARY_NOT_SUPPORTED'));
   let json: unknown;
   try {
@@ -51,4 +52,17 @@ export function parseEnvelope(data: unknown, limits: JsonLimits, receivedAt = pe
       receivedAt,
     },
   };
+}
+
+/** The one binary frame a client may send: microphone audio (kind 0x02), routed as an AUDIO message. */
+function parseBinary(data: Uint8Array, receivedAt: number): ParsedFrame | undefined {
+  if (data[0] !== INPUT_AUDIO_FRAME_KIND) return undefined;
+  let inputAudio;
+  try {
+    inputAudio = decodeInputAudioFrame(data);
+  } catch {
+    return undefined;
+  }
+  const envelope = { version: PROTOCOL_VERSION, msg_type: 'AUDIO', payload: {}, timestamp: Date.now() } as const;
+  return { event: 'AUDIO', data: { envelope, receivedAt, inputAudio } };
 }

@@ -5,7 +5,9 @@ import { lastValueFrom, type Observable } from 'rxjs';
 import type { RawData, WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
 import { ERROR_CODES } from '@agent-gateway/protocol';
-import { parseEnvelope } from './envelope-parser.js';
+import type { Connection } from './connection.js';
+import { type ParsedFrame, parseEnvelope } from './envelope-parser.js';
+import type { TokenBucket } from './token-bucket.js';
 import { InboundScheduler } from './inbound-scheduler.js';
 import { RequestRegistry } from '../requests/request-registry.service.js';
 import { ConnectionRegistry } from './connection-registry.service.js';
@@ -88,8 +90,12 @@ export class EnvelopeWsAdapter extends WsAdapter {
           // Refused meanwhile (one message before registration was not a REGISTER, say): the rest goes unread.
           const connection = connections.of(client);
           if (!connection || connection.closing) return;
-          const { event, data: message } = parseEnvelope(isBinary ? data : asBuffer(data).toString(), this.config.json, receivedAt);
-          if (!connection.admit(event === 'INTERRUPT' ? connection.interruptRate : connection.rate, receivedAt)) return;
+          const { event, data: message } = parseEnvelope(
+            isBinary ? asBuffer(data) : asBuffer(data).toString(),
+            this.config.json,
+            receivedAt,
+          );
+          if (!connection.admit(bucketOf(connection, event, message), receivedAt)) return;
           const handler = handlers.find((h) => h.message === event);
           if (handler) await this.dispatch(client, handler, message, transform);
         },
@@ -114,6 +120,14 @@ export class EnvelopeWsAdapter extends WsAdapter {
       this.log.error(error);
     }
   }
+}
+
+/** INTERRUPTs and microphone audio are limited apart from everything else: neither may starve the other. */
+function bucketOf(connection: Connection, event: string, message: ParsedFrame['data']): TokenBucket {
+  if (event === 'INTERRUPT') return connection.interruptRate;
+  if (event === 'AUDIO') return connection.audioRate;
+  if (event === 'REQUEST' && 'envelope' in message && message.envelope.payload.data_type === 'AUDIO') return connection.audioRate;
+  return connection.rate;
 }
 
 function asBuffer(data: RawData): Buffer {

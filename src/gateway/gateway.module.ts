@@ -1,3 +1,4 @@
+import { VoiceModule } from '../voice/voice.module.js';
 import { Module } from '@nestjs/common';
 import { AgentModule } from '../agent/agent.module.js';
 import { AuthModule } from '../auth/auth.module.js';
@@ -14,7 +15,7 @@ import { SocketEvents } from './socket-events.service.js';
 
 /** The WebSocket transport: sockets, their messages, their sessions' handshakes. */
 @Module({
-  imports: [AgentModule, AuthModule, ConversationModule, LlmModule, SessionModule, ToolsModule, TtsModule],
+  imports: [AgentModule, AuthModule, ConversationModule, LlmModule, SessionModule, ToolsModule, TtsModule, VoiceModule],
   providers: [AgentGateway, ConnectionRegistry, SocketEvents, SessionHandshake, RegisterAcks],
   exports: [ConnectionRegistry],
 })

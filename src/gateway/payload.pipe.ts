@@ -15,10 +15,10 @@ export function parsePayload<T extends keyof Schemas>(type: T, envelope: Inbound
   if (result.success) return result.data as Parsed[T];
   const { request_id: requestId, data_type: dataType } = envelope.payload;
   const knownRequestId = typeof requestId === 'string' ? requestId : undefined;
-  if (type === 'REQUEST' && typeof dataType === 'string' && dataType !== 'TEXT') {
+  if (type === 'REQUEST' && typeof dataType === 'string' && dataType !== 'TEXT' && dataType !== 'AUDIO') {
     throw new GatewayError('UNSUPPORTED_DATA_TYPE', {
       requestId: knownRequestId,
-      message: `data_type "${dataType.slice(0, 32)}" is not supported; send "TEXT"`,
+      message: `data_type "${dataType.slice(0, 32)}" is not supported; send "TEXT" or "AUDIO"`,
     });
   }
   throw new GatewayError('INVALID_MESSAGE', {

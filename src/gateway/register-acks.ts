@@ -7,6 +7,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { LlmProvider } from '../llm/llm-provider.js';
 import type { Session } from '../session/session.js';
 import { SpeechService } from '../tts/speech.service.js';
+import { VoiceEngines } from '../voice/voice-engines.service.js';
 
 /** REGISTER_ACK: what a new session got — the model, speech, the limits it is held to. */
 @Injectable()
@@ -15,6 +16,7 @@ export class RegisterAcks {
     private readonly auth: ApiKeyService,
     private readonly llm: LlmProvider,
     private readonly speech: SpeechService,
+    private readonly voice: VoiceEngines,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -48,6 +50,7 @@ export class RegisterAcks {
       heartbeat: { ping_interval_ms: ws.pingIntervalMs, pong_timeout_ms: ws.pongTimeoutMs },
       durable: session.prefs.durable,
       resume_grace_ms: this.config.sessions.resumeGraceMs,
+      ...(session.prefs.audioInput && { audio_input: this.voice.ack(session.prefs.audioInput) }),
     };
   }
 }

@@ -43,6 +43,7 @@ export class SessionHandshake {
       audioTransport: payload.audio_transport,
       clientTools,
       durable: payload.durable,
+      ...(payload.audio_input && { audioInput: payload.audio_input }),
     };
     const session = this.lifecycle.create(identity, prefs, connection);
     connection.sendDirect('REGISTER_ACK', this.acks.of(session));

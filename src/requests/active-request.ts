@@ -4,7 +4,7 @@ import { since } from '../common/since.js';
 import type { Transport } from '../common/transport.js';
 import { UsageMeter } from '../llm/usage-meter.js';
 
-export type CancelSource = 'client' | 'disconnect' | 'operator' | 'shutdown' | 'expired';
+export type CancelSource = 'client' | 'voice' | 'disconnect' | 'operator' | 'shutdown' | 'expired';
 
 export interface Cancellation {
   reason: string;

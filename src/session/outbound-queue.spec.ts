@@ -118,6 +118,53 @@ describe('OutboundQueue', () => {
     expect(socket.sent.map((s) => s.split('#')[0])).toEqual(['blockblockblock', 'text', 'error']);
   });
 
+  it('holds a request’s audio lane in order while others go on, and sends it on release, none lost or repeated', async () => {
+    const q = queue();
+    const [spoken, other] = [requestNamed('spoken'), requestNamed('other')];
+    q.push(frame('a0', spoken, { kind: 'audio', seq: 0 }), 'audio');
+    await tick();
+    q.hold(spoken);
+    q.push(frame('a1', spoken, { kind: 'audio', seq: 1 }), 'audio');
+    q.push(frame('t5', spoken, { kind: 'text', seq: 5 }), 'text');
+    q.push(frame('o0', other, { kind: 'audio', seq: 0 }), 'audio');
+    q.push(frame('a2', spoken, { kind: 'audio', seq: 2 }), 'audio');
+    q.push(frame('end', spoken, { kind: 'end' }), 'audio');
+    await tick();
+    expect(socket.sent).toEqual(['a0#1', 't5#2', 'o0#3']);
+    q.release(spoken);
+    q.release(spoken);
+    await tick();
+    expect(socket.sent).toEqual(['a0#1', 't5#2', 'o0#3', 'a1#4', 'a2#5', 'end#6']);
+  });
+
+  it('drops held audio when the held request is interrupted, keeping its end frame', async () => {
+    const q = queue();
+    const spoken = requestNamed('spoken');
+    q.hold(spoken);
+    q.push(frame('a0', spoken, { kind: 'audio', seq: 0 }), 'audio');
+    q.push(frame('a1', spoken, { kind: 'audio', seq: 1 }), 'audio');
+    await tick();
+    expect(socket.sent).toEqual([]);
+    expect(q.dropRequest(spoken)).toEqual({ textSeqs: [], voiceSeqs: [0, 1] });
+    q.push(frame('end', spoken, { kind: 'end' }), 'control');
+    await tick();
+    expect(socket.sent).toEqual(['end#1']);
+    expect(q.pendingBytes).toBe(0);
+  });
+
+  it('tells producers to pause while held audio piles up past the high-water mark', async () => {
+    const q = queue(10);
+    const states: boolean[] = [];
+    q.paused$.subscribe((paused) => states.push(paused));
+    const spoken = requestNamed('spoken');
+    q.hold(spoken);
+    q.push(frame('audio-audio', spoken, { kind: 'audio', seq: 0 }), 'audio');
+    q.release(spoken);
+    await tick();
+    socket.drain();
+    expect(states).toEqual([false, true, false]);
+  });
+
   it('waits above the high-water mark and resumes when the socket drains', async () => {
     const q = queue(10);
     for (let i = 0; i < 5; i++) q.push(frame(`frame-${i}`), 'audio');

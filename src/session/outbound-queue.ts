@@ -49,6 +49,8 @@ export interface OutboundLimits {
 export class OutboundQueue {
   private readonly lanes: Record<Lane, OutboundFrame[]> = { urgent: [], control: [], text: [], audio: [] };
   private readonly sinks = new Set<QueueSink>();
+  /** Requests whose audio lane frames wait, in order, while the user speaks over them (barge-in). */
+  private readonly held = new Set<QueuedRequest>();
   private queuedBytes = 0;
   private flushScheduled = false;
   private blocked = false;
@@ -119,6 +121,22 @@ export class OutboundQueue {
     return dropped;
   }
 
+  /**
+   * Keeps a request's audio lane (its audio, and the end frame that follows
+   * it) here until `release`: nothing is lost, and the rest of the session's
+   * frames go on. While held audio piles up past the high-water mark,
+   * `paused$` stops synthesis as a slow socket would.
+   */
+  hold(request: QueuedRequest): void {
+    this.held.add(request);
+  }
+
+  release(request: QueuedRequest): void {
+    if (!this.held.delete(request)) return;
+    this.updatePaused();
+    if (!this.blocked) this.scheduleFlush();
+  }
+
   /** The requests whose audio frames are still waiting here (a request may have ended while its audio waits for a slow client). */
   requestsWithQueuedAudio(): Set<QueuedRequest> {
     const requests = new Set<QueuedRequest>();
@@ -141,6 +159,7 @@ export class OutboundQueue {
   /** Sends nothing more and forgets what is queued. */
   close(): void {
     this.closed = true;
+    this.held.clear();
     for (const lane of LANES) this.lanes[lane] = [];
     this.queuedBytes = 0;
     this.sinks.clear();
@@ -182,21 +201,28 @@ export class OutboundQueue {
     if (this.closed) return;
     for (const lane of LANES) {
       const frames = this.lanes[lane];
-      let sent = 0;
-      while (sent < frames.length) {
+      const kept: OutboundFrame[] = [];
+      let next = 0;
+      while (next < frames.length) {
+        const frame = frames[next];
+        if (lane === 'audio' && frame.request && this.held.has(frame.request)) {
+          kept.push(frame);
+          next += 1;
+          continue;
+        }
         if (this.laggard()) {
-          this.lanes[lane] = frames.slice(sent);
+          this.lanes[lane] = [...kept, ...frames.slice(next)];
           this.blocked = true;
           return;
         }
-        const frame = frames[sent++];
+        next += 1;
         this.queuedBytes -= frame.size;
         const data = this.deliver(frame);
         for (const sink of this.sinks) {
           if (sink.socket.readyState === sink.socket.OPEN) sink.socket.send(data, this.onWritten);
         }
       }
-      this.lanes[lane] = [];
+      this.lanes[lane] = kept;
     }
     this.updatePaused();
   }

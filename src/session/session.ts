@@ -12,6 +12,7 @@ import { type DroppedFrames, type Lane, type OutboundLimits, OutboundQueue, type
 import { RemoteRequests } from './remote-requests.js';
 
 type FunctionResult = ParsedClientPayloads['FUNCTION_RESULT'];
+export type AudioInputPrefs = NonNullable<ParsedClientPayloads['REGISTER']['audio_input']>;
 
 export interface SessionPrefs {
   platform: string;
@@ -22,6 +23,8 @@ export interface SessionPrefs {
   clientTools: ReadonlyMap<string, ToolDefinition>;
   /** The default for REQUESTs that do not say: keep running when the last socket closes. */
   durable: boolean;
+  /** Voice input, as REGISTER asked for it. */
+  audioInput?: AudioInputPrefs;
 }
 
 /** A socket of a session, as the session sees it (the gateway's Connection is one). */
@@ -189,6 +192,15 @@ export class Session {
   /** Unsent frames of an interrupted request are dropped, not flushed (nor logged); see OutboundQueue. */
   dropRequest(request: QueuedRequest, only?: 'audio'): DroppedFrames {
     return this.queue.dropRequest(request, only);
+  }
+
+  /** The user speaks over this request: its audio waits here, in order, until released or dropped (barge-in). */
+  holdAudio(request: QueuedRequest): void {
+    this.queue.hold(request);
+  }
+
+  releaseAudio(request: QueuedRequest): void {
+    this.queue.release(request);
   }
 
   /** Requests (running or ended) whose audio still waits for a slow client. */

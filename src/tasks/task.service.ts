@@ -68,7 +68,7 @@ export class TaskService {
     try {
       this.runner.start(
         session,
-        { request_id: record.task_id, data_type: 'TEXT', content: { text: input.text }, require_tts: input.requireTts, durable: true },
+        { requestId: record.task_id, prompt: input.text, requireTts: input.requireTts, durable: true },
         {
           transport: 'task',
           onEnd: (end) => {

@@ -10,6 +10,12 @@ export interface ServerTool {
   readonly definition: ToolDefinition;
   /** False keeps the tool away from the model, e.g. when it is not configured. */
   readonly enabled: boolean;
+  /**
+   * False: an interrupt waits for this tool's result, records it, and then
+   * ends the reply (for what must not be cut in half, like a payment). By
+   * default a tool is cancelled at once.
+   */
+  readonly cancellable?: boolean;
   execute(args: Record<string, unknown>, signal: AbortSignal): Promise<JsonValue>;
 }
 

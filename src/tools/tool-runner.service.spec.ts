@@ -3,7 +3,7 @@ import type { JsonValue, ToolCall, ToolDefinition, ToolStatusPayload } from '@ag
 import { Injectable } from '@nestjs/common';
 import { DiscoveryModule } from '@nestjs/core';
 import { Test, type TestingModule } from '@nestjs/testing';
-import { lastValueFrom, type Observable, toArray } from 'rxjs';
+import { lastValueFrom, NEVER, type Observable, Subject, takeUntil, toArray } from 'rxjs';
 import { APP_CONFIG } from '../config/config.module.js';
 import { loadConfig } from '../config/config.schema.js';
 import type { ClientToolChannel } from './client-tool-channel.js';
@@ -13,6 +13,7 @@ import type { ToolCallLog } from './tool-call-log.js';
 import { type ToolOutcome, toolMessageContent } from './tool-outcome.js';
 import { ToolRegistry } from './tool-registry.service.js';
 import { ToolRunner } from './tool-runner.service.js';
+import { Uninterruptible } from './uninterruptible.js';
 
 /** Answers at once, fails as its arguments ask, or (`wait`) waits until its signal aborts. */
 @Injectable()
@@ -50,6 +51,19 @@ class UnlistedTool implements ServerTool {
   }
 }
 
+/** Must not be cut in half: resolves when the test says, whatever its signal. */
+@Injectable()
+@ServerToolProvider()
+class PaymentTool implements ServerTool {
+  readonly enabled = true;
+  readonly cancellable = false;
+  readonly definition: ToolDefinition = { type: 'function', function: { name: 'pay' } };
+  settle?: (receipt: JsonValue) => void;
+  execute(): Promise<JsonValue> {
+    return new Promise((resolve) => (this.settle = resolve));
+  }
+}
+
 const weather: ToolDefinition = { type: 'function', function: { name: 'get_weather' } };
 
 /** Where the turn records its calls (agent/Turn in the gateway). */
@@ -82,7 +96,7 @@ class FakeClientChannel implements ClientToolChannel {
   }
 }
 
-const config = loadConfig({ TOOLS_SERVER: 'lookup,hidden', TOOLS_CLIENT_TIMEOUT_MS: '50' });
+const config = loadConfig({ TOOLS_SERVER: 'lookup,hidden,pay', TOOLS_CLIENT_TIMEOUT_MS: '50' });
 const call = (id: string, name: string, args: string): ToolCall => ({ id, type: 'function', function: { name, arguments: args } });
 const brief = (statuses: ToolStatusPayload[]) => statuses.map((s) => [s.call_id, s.state, ...(s.error === undefined ? [] : [s.error])]);
 
@@ -93,14 +107,15 @@ describe('ToolRunner', () => {
   let channel: FakeClientChannel;
   let log: CallLog;
 
-  const run = (calls: ToolCall[]) => runner.run(calls, log, channel);
+  const run = (calls: ToolCall[], stop$: Observable<unknown> = NEVER, uninterruptible = new Uninterruptible()) =>
+    runner.run(calls, log, channel, { stop$, uninterruptible });
   /** What the next model call would read of each settled call: its result, or `{"error": …}`. */
   const results = () => [...log.outcomes].map(([id, outcome]) => [id, toolMessageContent(outcome)]);
 
   beforeEach(async () => {
     moduleRef = await Test.createTestingModule({
       imports: [DiscoveryModule],
-      providers: [ToolRegistry, ToolRunner, LookupTool, HiddenTool, UnlistedTool, { provide: APP_CONFIG, useValue: config }],
+      providers: [ToolRegistry, ToolRunner, LookupTool, HiddenTool, UnlistedTool, PaymentTool, { provide: APP_CONFIG, useValue: config }],
     })
       .setLogger({ log: () => undefined, error: () => undefined, warn: () => undefined })
       .compile();
@@ -114,7 +129,7 @@ describe('ToolRunner', () => {
   afterEach(() => moduleRef.close());
 
   it('offers the configured, enabled server tools and the client’s functions, and knows who runs each', () => {
-    expect(runner.definitions(channel).map((tool) => tool.function.name)).toEqual(['lookup', 'get_weather']);
+    expect(runner.definitions(channel).map((tool) => tool.function.name)).toEqual(['lookup', 'pay', 'get_weather']);
     expect(runner.executorOf('lookup', channel)).toBe('server');
     expect(runner.executorOf('get_weather', channel)).toBe('client');
     expect(runner.executorOf('unlisted', channel)).toBe('server');
@@ -176,6 +191,32 @@ describe('ToolRunner', () => {
     // Started, never settled: the turn is left to record them as cancelled.
     expect(log.started).toEqual(['c1', 'c2']);
     expect(log.outcomes.size).toBe(0);
+  });
+
+  it('stops cancellable tools at once, and holds the stop back until a tool that must finish has its result recorded', async () => {
+    const stop$ = new Subject<void>();
+    const uninterruptible = new Uninterruptible();
+    const statuses: ToolStatusPayload[] = [];
+    let stoppedAt: number | undefined;
+    const payment = moduleRef.get(PaymentTool);
+    run([call('c1', 'lookup', '{"wait":true}'), call('c2', 'pay', '{}')], stop$, uninterruptible)
+      .pipe(takeUntil(uninterruptible.deferStop(stop$)))
+      .subscribe({ next: (s) => statuses.push(s), complete: () => (stoppedAt = statuses.length) });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    stop$.next();
+    expect(lookup.signals[0].aborted).toBe(true);
+    expect(stoppedAt).toBeUndefined();
+    expect(log.outcomes.has('c2')).toBe(false);
+
+    payment.settle?.({ receipt: 'R-1' });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(brief(statuses)).toEqual([
+      ['c1', 'started'],
+      ['c2', 'started'],
+      ['c2', 'completed'],
+    ]);
+    expect(stoppedAt).toBe(3);
+    expect(results()).toEqual([['c2', '{"receipt":"R-1"}']]);
   });
 
   it('asks the client for its functions and takes its answer, result or error', async () => {

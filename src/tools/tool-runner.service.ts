@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { concat, defer, map, merge, type Observable, of, timeout } from 'rxjs';
+import { concat, defer, map, merge, type Observable, of, takeUntil, timeout } from 'rxjs';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import type { ToolCall, ToolDefinition, ToolStatusPayload } from '@agent-gateway/protocol';
@@ -8,6 +8,13 @@ import type { ToolCallLog, ToolExecutor } from './tool-call-log.js';
 import { executeServerTool } from './server-tool-execution.js';
 import type { ToolOutcome } from './tool-outcome.js';
 import { ToolRegistry } from './tool-registry.service.js';
+import type { Uninterruptible } from './uninterruptible.js';
+
+/** How a turn's tools are stopped: at once by `stop$`, unless the tool is not cancellable (then `uninterruptible` holds the stop back). */
+export interface ToolStop {
+  stop$: Observable<unknown>;
+  uninterruptible: Uninterruptible;
+}
 
 /**
  * Runs the tool calls of one model call, in parallel, each as a cold
@@ -31,8 +38,14 @@ export class ToolRunner {
     return clients.clientTools.has(name) && !this.registry.has(name) ? 'client' : 'server';
   }
 
-  run(calls: ToolCall[], turn: ToolCallLog, clients: ClientToolChannel): Observable<ToolStatusPayload> {
-    return merge(...calls.map((call) => this.runOne(call, turn, clients)));
+  run(calls: ToolCall[], turn: ToolCallLog, clients: ClientToolChannel, stop: ToolStop): Observable<ToolStatusPayload> {
+    return merge(
+      ...calls.map((call) => {
+        const run$ = this.runOne(call, turn, clients);
+        const cancellable = this.executorOf(call.function.name, clients) === 'client' || this.registry.get(call.function.name)?.cancellable !== false;
+        return cancellable ? run$.pipe(takeUntil(stop.stop$)) : stop.uninterruptible.guard(run$);
+      }),
+    );
   }
 
   private runOne(call: ToolCall, turn: ToolCallLog, clients: ClientToolChannel): Observable<ToolStatusPayload> {

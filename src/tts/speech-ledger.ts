@@ -37,9 +37,15 @@ export class SpeechLedger {
   private readonly chunks: ChunkEntry[] = [];
   private readonly segments: SegmentEntry[] = [];
   private played?: PlayedPosition;
+  private firstRecordedAt?: number;
+  /** The loudness of the audio sent, 20 ms a value (PCM only), for telling the agent's echo from the user. */
+  private readonly loudness: number[] = [];
+  private recordedMs = 0;
 
   /** Records an audio frame about to be sent; returns its voice_stream_seq. */
   recordChunk(segment: number, segmentText: string, durationMs: number): number {
+    this.firstRecordedAt ??= performance.now();
+    this.recordedMs += durationMs;
     const entry = (this.segments[segment] ??= { text: segmentText, recordedMs: 0, complete: false });
     this.chunks.push({ segment, offsetMs: entry.recordedMs, durationMs });
     entry.recordedMs += durationMs;
@@ -49,6 +55,30 @@ export class SpeechLedger {
   completeSegment(segment: number): void {
     const entry = this.segments.at(segment);
     if (entry) entry.complete = true;
+  }
+
+  /**
+   * When the client should be done playing what was sent, at its own pace
+   * from the first frame on (`performance.now()` time; `extraMs` for pauses):
+   * undefined before any audio.
+   */
+  playsUntil(extraMs = 0): number | undefined {
+    return this.firstRecordedAt === undefined ? undefined : this.firstRecordedAt + this.recordedMs + extraMs;
+  }
+
+  recordLoudness(energies: readonly number[]): void {
+    this.loudness.push(...energies);
+  }
+
+  /** The loudness envelope of the audio sent so far. */
+  get envelope(): readonly number[] {
+    return this.loudness;
+  }
+
+  /** The text of the last `count` sentences that audio was sent for: what the user may be hearing now. */
+  recentText(count = 3): string {
+    const spoken = new Set(this.chunks.map((chunk) => chunk.segment));
+    return joinSegments([...spoken].slice(-count).map((segment) => this.segments[segment].text));
   }
 
   get chunkCount(): number {

@@ -16,6 +16,11 @@ export class SpeechLedgers {
     return ledger;
   }
 
+  /** The recent ledgers, by request id. */
+  entries(): IterableIterator<[string, SpeechLedger]> {
+    return this.ledgers.entries();
+  }
+
   get(requestId: string): SpeechLedger | undefined {
     return this.ledgers.get(requestId);
   }

@@ -1,0 +1,141 @@
+import { Subject, Subscription } from 'rxjs';
+import { ASR_SAMPLE_RATE, type AsrEvent, type AsrProvider } from '../asr/asr-provider.js';
+import { frameEnergies } from '../audio/energy-envelope.js';
+import { pcmBytes } from '../audio/pcm.js';
+import { FrameSplitter } from '../audio/frame-splitter.js';
+import type { Resampler } from '../audio/resampler.js';
+import { SpeechSegmenter, type SegmentEvent, type SegmenterOptions } from '../vad/speech-segmenter.js';
+import type { VoiceDetector } from '../vad/vad-engine.js';
+import type { BargeIn } from './barge-in.js';
+import type { VoiceFrames } from './voice-frames.js';
+
+export interface HandsFreeOptions {
+  segmenter: SegmenterOptions;
+  prefixPaddingMs: number;
+  maxUtteranceMs: number;
+  language: string;
+}
+
+interface Utterance {
+  speechId: string;
+  startMs: number;
+  endMs?: number;
+  audio: Subject<Buffer>;
+  /** 20 ms a value, for the echo check. */
+  loudness: number[];
+}
+
+const FRAME_SAMPLES = 320; // 20 ms at 16 kHz
+
+/**
+ * A session's microphone, streamed: resampled to 16 kHz, cut into 20 ms
+ * frames, each judged by the VAD; the segmenter finds where speech starts
+ * and stops. Each utterance, from a little before its onset, streams to the
+ * recognizer as it is spoken; its transcripts go to the client and to the
+ * barge-in decisions. Closing it kills every recognition still running.
+ */
+export class HandsFreeInput {
+  private readonly splitter = new FrameSplitter(FRAME_SAMPLES);
+  private readonly segmenter: SpeechSegmenter;
+  /** The frames before the current one, for the audio just before an onset. */
+  private readonly recent: Int16Array[] = [];
+  private readonly keepFrames: number;
+  private utterance?: Utterance;
+  private readonly recognitions = new Set<Subscription>();
+  private speeches = 0;
+  private closed = false;
+
+  constructor(
+    private readonly resampler: Resampler,
+    private readonly detector: VoiceDetector,
+    private readonly asr: AsrProvider,
+    private readonly bargeIn: BargeIn,
+    private readonly frames: VoiceFrames,
+    private readonly options: HandsFreeOptions,
+  ) {
+    this.segmenter = new SpeechSegmenter(options.segmenter);
+    this.keepFrames = Math.ceil((options.prefixPaddingMs + options.segmenter.startMs) / options.segmenter.frameMs) + 1;
+  }
+
+  /** Samples in the client's format, in order. */
+  push(samples: Int16Array): void {
+    if (this.closed) return;
+    for (const frame of this.splitter.push(this.resampler.push(samples))) this.frame(frame);
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const recognition of [...this.recognitions]) recognition.unsubscribe();
+    this.recognitions.clear();
+    this.detector.close();
+    this.resampler.close();
+    this.bargeIn.close();
+  }
+
+  private frame(frame: Int16Array): void {
+    const event = this.segmenter.push(this.detector.isSpeech(frame));
+    this.recent.push(frame);
+    if (this.recent.length > this.keepFrames) this.recent.shift();
+    if (event) this.segment(event);
+    else if (this.utterance) this.feed(this.utterance, frame);
+    const utterance = this.utterance;
+    if (utterance && this.segmenter.positionMs - utterance.startMs > this.options.maxUtteranceMs) {
+      this.segment({ type: 'stop', endMs: this.segmenter.positionMs });
+    }
+  }
+
+  private feed(utterance: Utterance, frame: Int16Array): void {
+    utterance.loudness.push(...frameEnergies(frame, ASR_SAMPLE_RATE));
+    utterance.audio.next(pcmBytes(frame));
+  }
+
+  private segment(event: SegmentEvent): void {
+    if (event.type === 'start') {
+      const speechId = `speech_${++this.speeches}`;
+      const audio = new Subject<Buffer>();
+      const utterance: Utterance = { speechId, startMs: event.startMs, audio, loudness: [] };
+      this.utterance = utterance;
+      this.frames.speechStarted(speechId, event.startMs);
+      this.bargeIn.started(speechId, event.startMs);
+      this.recognize(utterance);
+      // The onset, and the padding before it (the recognizer needs the start of the first word).
+      for (const frame of this.recent) this.feed(utterance, frame);
+      return;
+    }
+    const utterance = this.utterance;
+    if (!utterance) return;
+    this.utterance = undefined;
+    utterance.endMs = event.endMs;
+    this.frames.speechStopped(utterance.speechId, event.endMs);
+    this.bargeIn.stopped(utterance.speechId, event.endMs);
+    utterance.audio.complete();
+  }
+
+  private recognize(utterance: Utterance): void {
+    const { speechId, startMs } = utterance;
+    const heardMs = () => (utterance.endMs ?? this.segmenter.positionMs) - startMs;
+    const recognition = new Subscription(() => this.recognitions.delete(recognition));
+    this.recognitions.add(recognition);
+    recognition.add(
+      this.asr.transcribe(utterance.audio, { language: this.options.language }).subscribe({
+        next: (event: AsrEvent) => {
+          const final = event.type === 'final';
+          const requestId = this.bargeIn.transcript(speechId, event.text, final, heardMs(), utterance.loudness);
+          this.frames.transcript({
+            speech_id: speechId,
+            text: event.text,
+            final,
+            ...(requestId !== undefined && { request_id: requestId }),
+          });
+        },
+        error: (error: unknown) => {
+          recognition.unsubscribe();
+          this.frames.recognitionFailed(speechId, error);
+          this.bargeIn.transcript(speechId, '', true, heardMs());
+        },
+        complete: () => recognition.unsubscribe(),
+      }),
+    );
+  }
+}
