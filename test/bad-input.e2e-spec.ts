@@ -160,7 +160,7 @@ describe('bad input gets a clear ERROR and loses nothing', () => {
 
   it('refuses unsupported data types and over-long text', async () => {
     const client = await registered();
-    client.sendRaw(JSON.stringify({ version: '1.0', msg_type: 'REQUEST', payload: { request_id: 'a1', data_type: 'AUDIO', content: {} } }));
+    client.sendRaw(JSON.stringify({ version: '1.0', msg_type: 'REQUEST', payload: { request_id: 'a1', data_type: 'IMAGE', content: {} } }));
     expect(await nthError(client, 0)).toMatchObject({ code: 'UNSUPPORTED_DATA_TYPE', request_id: 'a1' });
     client.request('long', 'x'.repeat(101));
     expect(await nthError(client, 1)).toMatchObject({ code: 'INVALID_MESSAGE', request_id: 'long' });

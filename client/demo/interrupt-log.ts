@@ -1,4 +1,4 @@
-import type { InterruptReport } from '../src/index.js';
+import type { InterruptAckPayload, InterruptReport } from '../src/index.js';
 import { element, formatMs } from './dom.js';
 
 /** The interrupts' latencies, newest first, as they come in. */
@@ -23,6 +23,23 @@ export class InterruptLog {
     );
     this.rows.prepend(row);
   }
+
+  /** An interrupt the gateway made, not this page: the user spoke over the reply. */
+  addByGateway(ack: InterruptAckPayload): void {
+    this.rows.prepend(gatewayRow(ack));
+  }
+}
+
+/** Stopped by the gateway itself (the user spoke over the reply): no ACK to time, this page sent no INTERRUPT. */
+function gatewayRow(ack: InterruptAckPayload): HTMLTableRowElement {
+  return element(
+    'tr',
+    {},
+    element('td', { className: 'request', text: ack.interrupted_request_ids.join(', ') }),
+    element('td', { text: ack.reason }),
+    element('td', { className: 'ack', text: 'by the gateway' }),
+    element('td', { className: 'upstream', text: upstreamClosed(ack.upstream_closed_ms, ack.interrupted_request_ids) }),
+  );
 }
 
 /** "—" when no model stream was open (the reply was between model calls, or had ended). */

@@ -1,15 +1,18 @@
-import { AudioPlayer, GatewayClient, type RegisterAckPayload, type Reply } from '../src/index.js';
+import { AudioPlayer, GatewayClient, Microphone, type RegisterAckPayload, type Reply } from '../src/index.js';
 import { byId } from './dom.js';
 import { HistoryPanel } from './history-panel.js';
 import { InterruptLog } from './interrupt-log.js';
 import { ResumeStore } from './resume-store.js';
 import { offerSpeechInput } from './speech-input.js';
 import { Transcript } from './transcript.js';
+import { VoicePanel } from './voice-panel.js';
 
 /**
  * The demo page: a conversation with the gateway through the SDK. Replies
  * are durable, so a reload resumes the session (from sessionStorage) and the
- * reply that was running comes back from its first frame.
+ * reply that was running comes back from its first frame. In hands-free
+ * mode the microphone streams to the gateway: it answers what is said, stops
+ * a reply the user talks over, and lets it go on after an "uh-huh".
  */
 const composer = byId('composer', HTMLFormElement);
 const message = byId('message', HTMLInputElement);
@@ -23,6 +26,14 @@ const saved = store.load();
 const transcript = new Transcript(byId('transcript', HTMLOListElement));
 const interrupts = new InterruptLog(byId('interrupts', HTMLTableElement).tBodies[0]);
 const history = new HistoryPanel(byId('history', HTMLOListElement));
+const handsFree = byId('hands-free', HTMLButtonElement);
+const voicePanel = new VoicePanel({
+  toggle: handsFree,
+  status: byId('voice-status', HTMLSpanElement),
+  paused: byId('paused', HTMLSpanElement),
+  live: byId('live-transcript', HTMLParagraphElement),
+  log: byId('voice-log', HTMLOListElement),
+});
 const player = new AudioPlayer();
 const running = new Set<Reply>();
 
@@ -31,7 +42,12 @@ const client = new GatewayClient({
   apiKey: new URLSearchParams(location.search).get('key') ?? undefined,
   platform: 'web-demo',
   durable: true,
+  // The session's default, which the replies to what is said hands-free follow (typed ones follow the checkbox).
+  speak: true,
   player,
+  // Hands-free at 16 kHz, the rate the gateway recognizes at; captured in the player's context, one for the page.
+  audioInput: { sampleRate: 16_000, turnDetection: 'server_vad' },
+  microphone: new Microphone({ context: player.context }),
 });
 
 client.status$.subscribe((value) => {
@@ -45,6 +61,28 @@ client.sessions$.subscribe((ack) => {
 client.adopted$.subscribe((reply) => follow(reply, saved?.prompts[reply.requestId]));
 client.interrupts$.subscribe((report) => interrupts.add(report));
 player.played$.subscribe((report) => transcript.heard(report));
+
+client.listening$.subscribe((on) => voicePanel.microphone(on));
+client.speechStarted$.subscribe(({ audio_start_ms: ms }) => voicePanel.speechStarted(ms));
+client.speechStopped$.subscribe(({ audio_end_ms: ms }) => voicePanel.speechStopped(ms));
+client.transcripts$.subscribe((said) => voicePanel.transcript(said));
+client.spokenReplies$.subscribe(({ reply, transcript: said }) => {
+  store.remember(reply.requestId, said.text);
+  follow(reply, said.text);
+});
+client.playbackPaused$.subscribe((pause) => {
+  voicePanel.paused(pause);
+  for (const id of pause.request_ids) transcript.paused(id, true);
+});
+client.playbackResumed$.subscribe((resume) => {
+  voicePanel.resumed(resume);
+  for (const id of resume.request_ids) transcript.paused(id, false);
+});
+client.gatewayInterrupts$.subscribe((ack) => {
+  voicePanel.interrupted(ack);
+  interrupts.addByGateway(ack);
+  updateStop();
+});
 
 composer.addEventListener('submit', (event) => {
   event.preventDefault();
@@ -60,6 +98,7 @@ byId('new-session', HTMLButtonElement).addEventListener('click', () => {
   location.reload();
 });
 offerSpeechInput(byId('mic', HTMLButtonElement), send, showError);
+handsFree.addEventListener('click', () => void toggleHandsFree());
 
 void start();
 
@@ -70,6 +109,20 @@ async function start(): Promise<void> {
     await refreshHistory();
   } catch (error) {
     showError(`Could not connect: ${(error as Error).message}`);
+  }
+}
+
+/** Hands-free on or off. The click is the gesture browsers want before they play audio and open the microphone. */
+async function toggleHandsFree(): Promise<void> {
+  if (client.listening) {
+    client.stopMicrophone();
+    return;
+  }
+  void player.unlock();
+  try {
+    await client.startMicrophone();
+  } catch (error) {
+    showError(`Microphone: ${(error as Error).message}`);
   }
 }
 
@@ -90,6 +143,7 @@ function follow(reply: Reply, prompt: string | undefined): void {
   updateStop();
   const over = () => {
     running.delete(reply);
+    voicePanel.over([reply.requestId]);
     store.forget(reply.requestId);
     if (running.size === 0) saveResumePoint();
     updateStop();
@@ -123,6 +177,7 @@ function describeEngine(ack: RegisterAckPayload): void {
   byId('engine', HTMLSpanElement).textContent = `${model} · ${voice}`;
   speak.disabled = !ack.tts.enabled;
   speak.checked &&= ack.tts.enabled;
+  voicePanel.session(ack.audio_input);
 }
 
 function showError(text: string): void {

@@ -20,6 +20,11 @@ export class Transcript {
     this.turns.get(requestId)?.heard(through);
   }
 
+  /** A reply's audio is paused while the user speaks over it, or plays on. */
+  paused(requestId: string, on: boolean): void {
+    this.turns.get(requestId)?.paused(on);
+  }
+
   /** Turns of the history not already on the page, above the live ones. */
   showPast(messages: HistoryMessage[]): void {
     const anchor = this.list.firstChild;

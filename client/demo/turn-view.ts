@@ -62,6 +62,12 @@ export class TurnView {
     this.speech.textContent = `${(ms / 1000).toFixed(1)} s of speech heard`;
   }
 
+  /** Its audio is paused while the user speaks over it (or no longer). */
+  paused(on: boolean): void {
+    if (on) this.item.dataset.paused = 'true';
+    else delete this.item.dataset.paused;
+  }
+
   failed(error: Error): void {
     this.setState('failed');
     this.mark.textContent = error.message;
@@ -79,6 +85,7 @@ export class TurnView {
   }
 
   private ended(end: EndPayload): void {
+    this.paused(false);
     if (end.error) {
       this.setState('failed');
       this.mark.textContent = `failed: ${end.error.code}`;

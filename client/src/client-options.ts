@@ -1,5 +1,6 @@
 import type { JsonSchema, JsonValue, RegisterAckPayload } from '@agent-gateway/protocol';
 import type { AudioSink } from './audio/audio-sink.js';
+import type { AudioSource, CaptureFormat } from './audio/audio-source.js';
 import type { LinkOptions } from './connection/link-options.js';
 
 /** A function the model may call, run by this client (FUNCTION_CALL → FUNCTION_RESULT). */
@@ -22,8 +23,10 @@ export interface FunctionCallContext {
 export interface GatewayClientOptions extends LinkOptions {
   /** Functions the model may call, by name. */
   functions?: Record<string, ClientFunction>;
-  /** Plays the replies' audio: stopped on interrupt, its position reported to the gateway. */
+  /** Plays the replies' audio: stopped on interrupt, paused while the user speaks over it, its position reported to the gateway. */
   player?: AudioSink;
+  /** What startMicrophone() listens to (with `audioInput`). Default: a Microphone, the browser's getUserMedia. */
+  microphone?: AudioSource;
   /** How long to wait for an answer (REGISTER_ACK, RESUME_ACK, INTERRUPT_ACK, HISTORY…) before failing with AckTimeoutError. Default 5000. */
   ackTimeoutMs?: number;
 }
@@ -35,6 +38,14 @@ export interface RequestOptions {
   speak?: boolean;
   /** Overrides the client's `durable`. */
   durable?: boolean;
+}
+
+/** A push-to-talk turn (beginUtterance). */
+export interface UtteranceOptions extends RequestOptions {
+  /** Interrupt the replies still running first (USER_NEW_INPUT), as ask() does: the user pressed talk over them. Default true. */
+  bargeIn?: boolean;
+  /** This turn's audio format, when it is not the session's (REGISTER `audio_input`). */
+  format?: CaptureFormat;
 }
 
 export interface InterruptOptions {

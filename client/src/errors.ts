@@ -63,3 +63,12 @@ export class ReplyLostError extends Error {
     super(`The gateway has no record of how request ${requestId} ended; it was lost with the connection`);
   }
 }
+
+/** startMicrophone() in a session that takes no hands-free voice: why, as REGISTER_ACK tells it or the client knows it. */
+export class VoiceInputUnavailableError extends Error {
+  override readonly name = 'VoiceInputUnavailableError';
+
+  constructor(readonly reason: string) {
+    super(`Voice input is not available: ${reason}`);
+  }
+}

@@ -84,7 +84,20 @@ async function until<T>(probe: () => T | undefined, what: string): Promise<T> {
   }
 }
 
-const config = loadConfig({ TOOLS_SERVER: 'lookup' });
+/** Must not be cut in half: answers when the test says, whatever its signal. */
+@Injectable()
+@ServerToolProvider()
+class PaymentTool implements ServerTool {
+  readonly enabled = true;
+  readonly cancellable = false;
+  readonly definition: ToolDefinition = { type: 'function', function: { name: 'pay' } };
+  settle?: (receipt: JsonValue) => void;
+  execute(): Promise<JsonValue> {
+    return new Promise((resolve) => (this.settle = resolve));
+  }
+}
+
+const config = loadConfig({ TOOLS_SERVER: 'lookup,pay' });
 const weather: ToolDefinition = { type: 'function', function: { name: 'get_weather' } };
 const kindOf = (event: ReplyEvent): string =>
   event.source === 'llm'
@@ -120,7 +133,7 @@ describe('modelRounds', () => {
       ...overrides,
     };
     modelRounds(context)
-      .pipe(takeUntil(request.cancelled$))
+      .pipe(takeUntil(context.uninterruptible.deferStop(request.cancelled$)))
       .subscribe({
         next: (event) => events.push(event),
         complete: () => (outcome = 'completed'),
@@ -135,7 +148,7 @@ describe('modelRounds', () => {
   beforeEach(async () => {
     moduleRef = await Test.createTestingModule({
       imports: [DiscoveryModule],
-      providers: [ToolRegistry, ToolRunner, LookupTool, { provide: APP_CONFIG, useValue: config }],
+      providers: [ToolRegistry, ToolRunner, LookupTool, PaymentTool, { provide: APP_CONFIG, useValue: config }],
     })
       .setLogger({ log: () => undefined, error: () => undefined, warn: () => undefined })
       .compile();
@@ -165,7 +178,7 @@ describe('modelRounds', () => {
     run();
     const first = llm.calls[0];
     expect(first.request.messages).toEqual([system, { role: 'user', content: 'When is high tide?' }]);
-    expect(first.request.tools?.map((tool) => tool.function.name)).toEqual(['lookup', 'get_weather']);
+    expect(first.request.tools?.map((tool) => tool.function.name)).toEqual(['lookup', 'pay', 'get_weather']);
     first.toolCall(0, 'c1', 'lookup', '{"port":"Brest"}');
     first.finish('tool_calls');
 
@@ -229,6 +242,25 @@ describe('modelRounds', () => {
     await new Promise((resolve) => setTimeout(resolve, 20));
     expect(llm.calls).toHaveLength(1);
     expect(events.some((event) => event.source === 'tool' && event.status.state !== 'started')).toBe(false);
+  });
+
+  it('on a cancel during a tool that must finish, waits for its result, records it, and calls the model no more', async () => {
+    run();
+    llm.calls[0].toolCall(0, 'c1', 'pay', '{"amount":5}');
+    llm.calls[0].toolCall(1, 'c2', 'lookup', '{}');
+    llm.calls[0].finish('tool_calls');
+    await until(() => lookup.runs[0], 'the server tools to run');
+    request.cancel(cancellation('STOP', 'client'));
+    expect(lookup.runs[0].signal.aborted).toBe(true);
+    expect(outcome).toBe('running');
+
+    moduleRef.get(PaymentTool).settle?.({ receipt: 'R-1' });
+    await until(() => (outcome === 'completed' ? true : undefined), 'the stop to go through');
+    expect(llm.calls).toHaveLength(1);
+    expect(events.map(kindOf).slice(-1)).toEqual(['tool:pay:completed']);
+    turn.cancelUnsettled();
+    const tools = turn.toHistory({ kind: 'interrupted', reason: 'STOP' }).filter((m) => m.message.role === 'tool');
+    expect(tools.map((m) => m.message.content)).toEqual(['{"receipt":"R-1"}', JSON.stringify({ error: 'cancelled by user' })]);
   });
 
   it('on a cancel mid-stream, aborts the model call and starts none of the tools it was asking for', async () => {

@@ -16,7 +16,12 @@ describe('ReplyFrames', () => {
   const speaking = () => {
     const ledger = new SpeechLedger();
     const request = new ActiveRequest('r1', { sessionId: 's', userId: 'u', transport: 'ws' });
-    const frames = new ReplyFrames(request, { ledger, format: { codec: 'pcm_s16le', sample_rate: 16000, channels: 1 }, transport: 'json' });
+    const frames = new ReplyFrames(request, {
+      ledger,
+      format: { codec: 'pcm_s16le', sample_rate: 16000, channels: 1 },
+      transport: 'json',
+      listens: false,
+    });
     for (let i = 0; i < 8; i++) {
       frames.audio(chunk(i < 4 ? 0 : 1, i % 4 === 0));
       if (i % 4 === 3) frames.segmentEnded(i < 4 ? 0 : 1);
@@ -79,7 +84,12 @@ describe('ReplyFrames with a session whose client reads slowly', () => {
     session.attach({ socket, attach: () => undefined, sendDirect: () => undefined, fail: () => undefined } as unknown as Sink);
     const request = new ActiveRequest('r1', { sessionId: session.id, userId: 'u', transport: 'ws' });
     const ledger = new SpeechLedger();
-    const frames = new ReplyFrames(request, { ledger, format: { codec: 'pcm_s16le', sample_rate: 16000, channels: 1 }, transport: 'json' });
+    const frames = new ReplyFrames(request, {
+      ledger,
+      format: { codec: 'pcm_s16le', sample_rate: 16000, channels: 1 },
+      transport: 'json',
+      listens: false,
+    });
     const sendAudio = () => {
       const frame = frames.audio(chunk(0));
       if (frame.kind !== 'json') throw new Error('json transport');

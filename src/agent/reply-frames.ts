@@ -17,6 +17,8 @@ export interface ReplySpeech {
   ledger: SpeechLedger;
   format: AudioFormat;
   transport: 'json' | 'binary';
+  /** The session listens to the user (voice input): how loud each frame was is kept, to tell the agent's echo from the user. */
+  listens: boolean;
 }
 
 /** Numbers the RESPONSE frames of one request, text and audio, and writes its single end frame. */
@@ -47,10 +49,10 @@ export class ReplyFrames {
 
   /** The frame for a piece of speech, recorded in the ledger with the text it speaks. */
   audio(chunk: SpokenChunk): AudioFrame {
-    const { ledger, format, transport } = this.speechOrThrow();
+    const { ledger, format, transport, listens } = this.speechOrThrow();
     // Compressed frames have no known duration; the ledger then counts in whole frames.
     const seq = ledger.recordChunk(chunk.segment, chunk.segmentText, chunk.durationMs ?? 1);
-    if (format.codec === 'pcm_s16le') ledger.recordLoudness(frameEnergies(wholeSamples(chunk.audio), format.sample_rate));
+    if (listens && format.codec === 'pcm_s16le') ledger.recordLoudness(frameEnergies(wholeSamples(chunk.audio), format.sample_rate));
     if (transport === 'binary') return { kind: 'binary', voiceStreamSeq: seq, audio: chunk.audio };
     return {
       kind: 'json',

@@ -73,7 +73,12 @@ export class RequestRunner {
     const speak = format !== undefined;
     const log = this.logger.logger.child({ session_id: session.id, request_id: requestId });
     log.info({ spoken: isObservable(prompt), speak }, 'request started');
-    const speech = format && { ledger: session.speech.open(requestId), format, transport: session.prefs.audioTransport };
+    const speech = format && {
+      ledger: session.speech.open(requestId),
+      format,
+      transport: session.prefs.audioTransport,
+      listens: session.prefs.audioInput !== undefined,
+    };
     const frames = new ReplyFrames(request, speech);
     if (speak) this.spoken.add(request, frames);
     const context: RequestContext = {

@@ -144,6 +144,56 @@ describe('AudioPlayer in Chromium', () => {
   );
 
   it(
+    'pauses a request at once and resumes it where it paused, with what arrived meanwhile, each frame played once',
+    async () => {
+      const { pausedAt, stillAt, resumedAt } = await page.evaluate(
+        () =>
+          new Promise<{ pausedAt?: PlayedPosition; stillAt?: PlayedPosition; resumedAt?: PlayedPosition }>((resolve) => {
+            for (let seq = 0; seq < 3; seq++) window.player.play('r1', window.chunk(seq));
+            const { context } = window.player;
+            /** Runs `then` once `seconds` have passed on the audio clock. */
+            const after = (seconds: number, then: () => void) => {
+              const tick = context.createConstantSource();
+              const mute = context.createGain();
+              mute.gain.value = 0;
+              tick.connect(mute).connect(context.destination);
+              tick.onended = then;
+              tick.start();
+              tick.stop(context.currentTime + seconds);
+            };
+            // 40 ms into the second frame.
+            const subscription = window.player.played$.subscribe(() => {
+              subscription.unsubscribe();
+              after(0.04, () => {
+                const pausedAt = window.player.pause('r1');
+                // Sent while paused: it waits behind what was paused.
+                window.player.play('r1', window.chunk(3));
+                after(0.3, () => {
+                  const stillAt = window.player.positionOf('r1');
+                  window.player.resume('r1');
+                  // The gateway sends again from its first unsent frame: one this page has is not played twice.
+                  window.player.play('r1', window.chunk(3));
+                  window.player.play('r1', window.chunk(4));
+                  after(0.14, () => resolve({ pausedAt, stillAt, resumedAt: window.player.positionOf('r1') }));
+                });
+              });
+            });
+          }),
+      );
+      expect(pausedAt?.voice_stream_seq).toBe(1);
+      expect(pausedAt!.played_ms).toBeGreaterThan(20);
+      expect(pausedAt!.played_ms).toBeLessThan(100);
+      // Nothing played while paused.
+      expect(stillAt).toEqual(pausedAt);
+      // 140 ms after the resume, 60 of them its lead time, it is in frame 2: frame 1 was played on, not again from its start.
+      expect(resumedAt?.voice_stream_seq).toBe(2);
+      const reports = await reportsAfter(5);
+      expect(reports.map((r) => `${r.request_id}:${r.voice_stream_seq}`)).toEqual(['r1:1', 'r1:2', 'r1:3', 'r1:4', 'r1:5']);
+    },
+    TEST_MS,
+  );
+
+  it(
     'stops everything at once',
     async () => {
       const reports = await page.evaluate(

@@ -24,15 +24,20 @@ export interface HeadlessChromium {
   close(): Promise<void>;
 }
 
+export interface ChromiumOptions {
+  /** Flags on top of the usual ones (a fake microphone, say). */
+  args?: string[];
+}
+
 /** Headless Chromium with a fresh profile (its --user-data-dir), removed on close. */
-export async function launchChromium(): Promise<HeadlessChromium> {
+export async function launchChromium({ args = [] }: ChromiumOptions = {}): Promise<HeadlessChromium> {
   const profile = await mkdtemp(join(tmpdir(), 'agent-gateway-chromium-'));
   // playwright talks to the browser over a pipe, and the browser exits when that closes: with this
   // worker, however it ends (test/processes/suite-hygiene kills a run to see it).
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: EXECUTABLE,
     headless: true,
-    args: FLAGS,
+    args: [...FLAGS, ...args],
     viewport: { width: 1280, height: 800 },
   });
   const end = async (): Promise<void> => {

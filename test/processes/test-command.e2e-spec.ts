@@ -46,9 +46,12 @@ describe('the test command, for a user who cannot install what the suite needs',
 
     expect(code).toBe(1);
     expect(performance.now() - startedAt).toBeLessThan(10_000);
-    for (const program of ['espeak-ng', 'chromium', 'redis-server', 'curl', 'setpriv']) expect(output).toContain(`  ${program}: `);
+    for (const program of ['espeak-ng', 'pocketsphinx_continuous', 'chromium', 'redis-server', 'curl', 'setpriv'])
+      expect(output).toContain(`  ${program}: `);
     expect(output).toContain('not root, no password-less sudo');
-    expect(output).toContain('sudo apt-get install -y --no-install-recommends espeak-ng chromium redis-server curl util-linux');
+    expect(output).toContain(
+      'sudo apt-get install -y --no-install-recommends espeak-ng pocketsphinx pocketsphinx-en-us chromium redis-server curl util-linux',
+    );
     // One message: no stack trace.
     expect(output).not.toMatch(/\n\s+at /);
   });

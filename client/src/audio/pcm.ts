@@ -14,3 +14,17 @@ export function pcm16ToChannels(bytes: Uint8Array, channels: number): Float32Arr
   }
   return out;
 }
+
+/**
+ * Samples in [-1, 1] to signed 16-bit little-endian bytes, what the gateway
+ * takes from a microphone. Louder is clipped rather than wrapped around.
+ */
+export function floatToPcm16(samples: Float32Array): Uint8Array<ArrayBuffer> {
+  const bytes = new Uint8Array(samples.length * 2);
+  const view = new DataView(bytes.buffer);
+  for (let i = 0; i < samples.length; i++) {
+    const clipped = Math.max(-1, Math.min(1, samples[i]));
+    view.setInt16(i * 2, Math.round(clipped < 0 ? clipped * 32768 : clipped * 32767), true);
+  }
+  return bytes;
+}

@@ -1,6 +1,6 @@
 import { filter, firstValueFrom, map, type Observable, takeUntil, throwError, throwIfEmpty, timeout } from 'rxjs';
 import type { RegisterAckPayload, ServerEnvelope } from '@agent-gateway/protocol';
-import type { LinkOptions } from './link-options.js';
+import { DEFAULT_INPUT_SAMPLE_RATE, type LinkOptions } from './link-options.js';
 import { AckTimeoutError, ConnectionError, GatewayError } from '../errors.js';
 import type { SocketConnection } from './socket-connection.js';
 
@@ -49,6 +49,7 @@ export class Handshake {
       require_tts: this.options.speak ?? false,
       audio_transport: this.options.audioTransport ?? 'binary',
       durable: this.options.durable ?? false,
+      ...(this.options.audioInput && { audio_input: audioInput(this.options.audioInput) }),
       function_calling: Object.entries(this.options.functions ?? {}).map(([name, fn]) => ({
         type: 'function' as const,
         function: { name, description: fn.description, parameters: fn.parameters },
@@ -75,4 +76,12 @@ export class Handshake {
       ),
     );
   }
+}
+
+function audioInput({ sampleRate, turnDetection, language }: NonNullable<LinkOptions['audioInput']>) {
+  return {
+    audio_format: { codec: 'pcm_s16le' as const, sample_rate: sampleRate ?? DEFAULT_INPUT_SAMPLE_RATE, channels: 1 as const },
+    turn_detection: turnDetection ?? 'server_vad',
+    ...(language !== undefined && { language }),
+  };
 }

@@ -104,6 +104,18 @@ export class SessionLink {
     if (this.socket?.open) this.socket.send(type, payload, this.ack?.session_id);
   }
 
+  /** A binary frame, in order with the envelopes: now when connected, else when the connection is back. */
+  sendBinary(frame: Uint8Array): void {
+    if (this.status === 'closed') return;
+    if (this.socket?.open) this.socket.sendBinary(frame);
+    else this.outbox.hold((socket) => socket.sendBinary(frame), false);
+  }
+
+  /** A binary frame now, or never: live audio that would arrive late for the conversation. */
+  sendBinaryIfOpen(frame: Uint8Array): void {
+    if (this.socket?.open) this.socket.sendBinary(frame);
+  }
+
   close(): void {
     if (this.status === 'closed') return;
     const socket = this.socket;

@@ -64,6 +64,11 @@ export class SocketConnection {
     this.socket.send(JSON.stringify({ version: PROTOCOL_VERSION, msg_type: type, session_id: sessionId, payload, timestamp: Date.now() }));
   }
 
+  /** A binary frame (input audio, kind 0x02). */
+  sendBinary(frame: Uint8Array): void {
+    this.socket.send(frame);
+  }
+
   /**
    * Closes without waiting for the closing handshake, which a connection that
    * stopped answering would never complete: the socket counts as closed now.

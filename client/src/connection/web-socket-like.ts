@@ -5,7 +5,8 @@
 export interface WebSocketLike {
   readonly readyState: number;
   binaryType: string;
-  send(data: string): void;
+  /** Text for JSON envelopes, bytes for binary frames (microphone audio). */
+  send(data: string | Uint8Array): void;
   close(code?: number, reason?: string): void;
   addEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: SocketEvent) => void): void;
   removeEventListener(type: 'open' | 'message' | 'close' | 'error', listener: (event: SocketEvent) => void): void;

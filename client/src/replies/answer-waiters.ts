@@ -48,12 +48,13 @@ export class AnswerWaiters {
     );
   }
 
-  /** An answer nobody waits for (any more) is dropped: `messages$` still shows it. */
-  answer(envelope: ServerEnvelope): void {
+  /** Returns false for an answer nobody waits for (any more): `messages$` still shows it. */
+  answer(envelope: ServerEnvelope): boolean {
     const payload = envelope.payload as never;
     const waiter = this.waiters.find((w) => w.type === envelope.msg_type && w.matches(payload));
-    if (!waiter) return;
+    if (!waiter) return false;
     this.waiters = this.waiters.filter((w) => w !== waiter);
     waiter.deliver(payload);
+    return true;
   }
 }

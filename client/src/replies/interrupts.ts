@@ -1,5 +1,5 @@
 import { type Observable, Subject } from 'rxjs';
-import type { ClientPayloads } from '@agent-gateway/protocol';
+import type { ClientPayloads, InterruptAckPayload } from '@agent-gateway/protocol';
 import type { InterruptOptions } from '../client-options.js';
 import type { AnswerWaiters } from './answer-waiters.js';
 import type { InterruptOutcome } from './reply.js';
@@ -23,6 +23,9 @@ export type InterruptReport = {
 export class Interrupts {
   private readonly reportsSubject = new Subject<InterruptReport>();
   readonly reports$: Observable<InterruptReport> = this.reportsSubject.asObservable();
+  private readonly byGatewaySubject = new Subject<InterruptAckPayload>();
+  /** INTERRUPT_ACKs that no INTERRUPT of this client waits for: the gateway stopped replies itself (the user spoke over them), or another socket of the session did. */
+  readonly byGateway$: Observable<InterruptAckPayload> = this.byGatewaySubject.asObservable();
 
   constructor(
     private readonly replies: ReplyBook,
@@ -60,6 +63,16 @@ export class Interrupts {
   /** One INTERRUPT for each reply still running, so that each carries where its own audio stopped. */
   all(reason: string): Promise<InterruptOutcome[]> {
     return Promise.all(this.replies.unstopped().map((requestId) => this.interrupt(requestId, { reason })));
+  }
+
+  /**
+   * The gateway stopped these replies without being asked here (the user's
+   * speech barged in, reason USER_SPEECH): they stop here too, frames and
+   * audio, as if interrupt() had been called; their end frames follow.
+   */
+  stoppedByGateway(ack: InterruptAckPayload): void {
+    for (const requestId of ack.interrupted_request_ids) this.replies.stop(requestId, ack.reason);
+    this.byGatewaySubject.next(ack);
   }
 
   /** After RESUME: the user stopped these while the connection was down, and the gateway never heard. */

@@ -2,7 +2,7 @@ import { type Observable, Subject } from 'rxjs';
 import type { ErrorCode, ErrorPayload } from '@agent-gateway/protocol';
 import type { AudioSink, PlayedPosition } from '../audio/audio-sink.js';
 import { GatewayError, ReplyLostError } from '../errors.js';
-import type { InterruptOutcome, Reply } from './reply.js';
+import type { InterruptOutcome, Reply, ReplyOrigin } from './reply.js';
 import { ReplyChannel } from './reply-channel.js';
 import type { ReplyFrame } from './reply-frame.js';
 
@@ -20,7 +20,8 @@ export interface ReplyBookHooks {
  * The replies open on this client, by request id, and the frames routed to
  * them. A frame for a request the client does not know is a reply it adopts:
  * one that was running when it resumed the session, or that another socket
- * of the session sent.
+ * of the session sent. A request the gateway started from the user's speech
+ * is opened when its final transcript announces it.
  */
 export class ReplyBook {
   private readonly channels = new Map<string, ReplyChannel>();
@@ -35,7 +36,15 @@ export class ReplyBook {
   /** The reply to a request this client is about to send. */
   open(requestId: string): ReplyChannel {
     if (this.channels.has(requestId)) throw new Error(`Request ${requestId} is still running`);
-    return this.add(requestId, false);
+    return this.add(requestId, 'client');
+  }
+
+  /** The reply to a request the gateway started from the user's speech; undefined when the client knows it already (its own utterance). */
+  openSpoken(requestId: string): Reply | undefined {
+    if (this.channels.has(requestId)) return undefined;
+    const channel = this.add(requestId, 'speech');
+    channel.sent = true;
+    return channel.reply;
   }
 
   deliver(frame: ReplyFrame): void {
@@ -108,14 +117,14 @@ export class ReplyBook {
     for (const channel of [...this.channels.values()]) this.drop(channel, error);
   }
 
-  private add(requestId: string, adopted: boolean): ReplyChannel {
-    const channel = new ReplyChannel(requestId, (reason) => this.hooks.interrupt(requestId, reason), adopted);
+  private add(requestId: string, origin: ReplyOrigin): ReplyChannel {
+    const channel = new ReplyChannel(requestId, (reason) => this.hooks.interrupt(requestId, reason), origin);
     this.channels.set(requestId, channel);
     return channel;
   }
 
   private adopt(requestId: string): ReplyChannel {
-    const channel = this.add(requestId, true);
+    const channel = this.add(requestId, 'adopted');
     channel.sent = true;
     this.adoptedSubject.next(channel.reply);
     return channel;

@@ -1,5 +1,5 @@
 import { ReplaySubject } from 'rxjs';
-import { type InterruptOutcome, Reply } from './reply.js';
+import { type InterruptOutcome, Reply, type ReplyOrigin } from './reply.js';
 import type { ReplyFrame } from './reply-frame.js';
 
 /** The client's side of one request: where its frames go, and whether the user stopped it. */
@@ -16,8 +16,8 @@ export class ReplyChannel {
   private readonly frames = new ReplaySubject<ReplyFrame>();
   private finished = false;
 
-  constructor(requestId: string, interrupt: (reason: string) => Promise<InterruptOutcome>, adopted: boolean) {
-    this.reply = new Reply(requestId, this.frames.asObservable(), { interrupt, interrupted: () => this.interrupted }, adopted);
+  constructor(requestId: string, interrupt: (reason: string) => Promise<InterruptOutcome>, origin: ReplyOrigin) {
+    this.reply = new Reply(requestId, this.frames.asObservable(), { interrupt, interrupted: () => this.interrupted }, origin);
   }
 
   get requestId(): string {

@@ -11,6 +11,13 @@ export interface InterruptOutcome {
 }
 
 /**
+ * Who started a request: this client (request(), ask(), an utterance), the
+ * session before this client resumed it or on another of its sockets
+ * (`adopted`), or the gateway, from what the user said hands-free (`speech`).
+ */
+export type ReplyOrigin = 'client' | 'adopted' | 'speech';
+
+/**
  * One request's reply. It is an Observable of its frames — every subscriber
  * gets all of them from the first, whenever it subscribes — and an async
  * iterable of the same. It completes after the end frame; it errors when the
@@ -25,10 +32,14 @@ export class Reply extends Observable<ReplyFrame> implements AsyncIterable<Reply
       interrupt: (reason: string) => Promise<InterruptOutcome>;
       interrupted: () => boolean;
     },
-    /** The client did not send this request: it found it running when it resumed the session, or another socket of the session sent it. */
-    readonly adopted = false,
+    readonly origin: ReplyOrigin = 'client',
   ) {
     super((subscriber) => frames$.subscribe(subscriber));
+  }
+
+  /** The client did not send this request: it found it running when it resumed the session, or another socket of the session sent it. */
+  get adopted(): boolean {
+    return this.origin === 'adopted';
   }
 
   /** The user stopped it: from that moment its text, audio and tool frames are dropped, only the end frame still comes. */

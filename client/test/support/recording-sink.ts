@@ -9,6 +9,8 @@ import type { AudioChunk, AudioSink, PlaybackReport, PlayedPosition } from '../.
 export class RecordingSink implements AudioSink {
   readonly chunks: { requestId: string; chunk: AudioChunk }[] = [];
   readonly stopped: string[] = [];
+  /** pause() and resume() calls, in order, as `pause:<id>` and `resume:<id>`. */
+  readonly pauses: string[] = [];
   stoppedAll = 0;
   private readonly reports = new Subject<PlaybackReport>();
   readonly played$ = this.reports.asObservable();
@@ -27,6 +29,15 @@ export class RecordingSink implements AudioSink {
   stop(requestId: string): PlayedPosition | undefined {
     this.stopped.push(requestId);
     return this.positions.get(requestId);
+  }
+
+  pause(requestId: string): PlayedPosition | undefined {
+    this.pauses.push(`pause:${requestId}`);
+    return this.positions.get(requestId);
+  }
+
+  resume(requestId: string): void {
+    this.pauses.push(`resume:${requestId}`);
   }
 
   stopAll(): void {
