@@ -12,10 +12,18 @@ const WORDS = SENTENCES.join(' ')
 const HANDS_FREE = { audio_format: { codec: 'pcm_s16le', sample_rate: SPEECH_RATE, channels: 1 }, turn_detection: 'server_vad' } as const;
 const PUSH_TO_TALK = { ...HANDS_FREE, turn_detection: 'manual' } as const;
 
-/** Recognizer processes still running (only this suite runs pocketsphinx). */
+/** Recognizer processes this test worker (the gateway runs in it) still has running, at any depth. */
 function recognizersLeft(): number {
-  const out = execFileSync('ps', ['-e', '-o', 'comm='], { encoding: 'utf8' });
-  return out.split('\n').filter((name) => name.startsWith('pocketsphinx')).length;
+  const rows = execFileSync('ps', ['-e', '-o', 'pid=,ppid=,stat=,comm='], { encoding: 'utf8' })
+    .split('\n')
+    .map((line) => line.trim().split(/\s+/))
+    .filter((row) => row.length >= 4);
+  const ours = new Set([String(process.pid)]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [pid, ppid] of rows) if (ours.has(ppid) && !ours.has(pid)) grew = ours.add(pid).size > 0;
+  }
+  return rows.filter(([pid, , stat, comm]) => ours.has(pid) && !stat.startsWith('Z') && comm.startsWith('pocketsphinx')).length;
 }
 
 const framesOf = (c: TestClient) => c.received.map((r) => r.frame);
@@ -105,11 +113,13 @@ describe('voice input (WebRTC VAD, pocketsphinx, espeak-ng speech)', () => {
     await speakingReply(c, 'story');
     const reply = upstream.calls[0];
     const words = await speak('stop, tell me a joke instead');
-    await streamMicrophone(c, concat(words, silence(800)), { speed: 2 });
+    const streamed = streamMicrophone(c, concat(words, silence(800)), { speed: 2 });
 
+    // As a client does: pause at once, and say how far it had played.
     const pause = await c.waitFor('PLAYBACK_PAUSE');
     expect(pause.payload.request_ids).toEqual(['story']);
     c.send('PLAYBACK', { request_id: 'story', voice_stream_seq: 0, played_ms: 100 });
+    await streamed;
     const ack = await c.waitFor('INTERRUPT_ACK', undefined, { timeoutMs: 10_000 });
     expect(ack.payload).toMatchObject({ reason: 'USER_SPEECH', interrupted_request_ids: ['story'], status: 'SUCCESS' });
     await expectCutWithin(reply, performance.now(), 1000);
@@ -181,18 +191,15 @@ describe('voice input (WebRTC VAD, pocketsphinx, espeak-ng speech)', () => {
     const samples = new Int16Array(own.buffer, own.byteOffset, own.length / 2);
     await streamMicrophone(c, concat(samples, silence(900)));
     await c.waitFor('PLAYBACK_PAUSE', undefined, { timeoutMs: 10_000 });
-    await sleep(8000);
-    console.log(
-      c.received
-        .filter((r) => r.frame.msg_type !== 'RESPONSE')
-        .map((r) => `${r.at.toFixed(0)} ${r.frame.msg_type} ${JSON.stringify(r.frame.payload)}`)
-        .join('\n'),
-    );
-    const resume = await c.waitFor('PLAYBACK_RESUME', undefined, { timeoutMs: 15_000 });
-    expect(resume.payload.reason).toBe('echo');
+    // The verdict needs the transcript; on a busy machine the reply may resume first, on the timeout.
+    const heard = await c.waitFor('TRANSCRIPT', (f) => f.payload.final, { timeoutMs: 20_000 });
+    const resume = await c.waitFor('PLAYBACK_RESUME', undefined, { timeoutMs: 5000 });
+    expect(['echo', 'timeout']).toContain(resume.payload.reason);
     await sleep(300);
+    expect(heard.payload.request_id).toBeUndefined();
     expect(framesOf(c).some((f) => f.msg_type === 'INTERRUPT_ACK')).toBe(false);
     expect(framesOf(c).some((f) => f.msg_type === 'TRANSCRIPT' && f.payload.request_id !== undefined)).toBe(false);
+    expect(upstream.calls).toHaveLength(2);
   }, 40_000);
 
   it('push-to-talk: START, CONTINUE…, END is transcribed, then answered under the client’s request_id; a chunk out of order is refused', async () => {

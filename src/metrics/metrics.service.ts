@@ -48,6 +48,13 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly bargeIns = new Counter({
+    name: 'gateway_barge_ins_total',
+    help: 'Speech over a playing reply, by what came of it: interrupted, or resumed (too_short, backchannel, echo, no_words, timeout)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+
   readonly tokens = new Counter({
     name: 'gateway_completion_tokens_total',
     help: 'Completion tokens generated, by transport and how the request ended (cut requests: counted up to the cut)',

@@ -131,6 +131,7 @@ export class SessionVoice {
       },
       resume: (speechId, replies, reason: FalseInterruption) => {
         session.send('PLAYBACK_RESUME', { request_ids: replies.map((r) => r.id), speech_id: speechId, reason }, { lane: 'urgent' });
+        engines.bargedIn(reason);
         this.release(replies);
       },
       agentText: (replies) => replies.map((reply) => session.speech.get(reply.id)?.recentText() ?? '').join(' '),
@@ -138,6 +139,7 @@ export class SessionVoice {
       agentLoudness: (replies) => replies.flatMap((reply) => session.speech.get(reply.id)?.envelope.slice(-1500) ?? []),
       interrupt: () => {
         void interrupts.interrupt(session, { scope: 'session', reason: 'USER_SPEECH' }, performance.now(), 'voice');
+        engines.bargedIn('interrupted');
         // Their held audio was dropped with them: nothing is left to hold.
         this.release([...this.paused].map(([id, { handle }]) => ({ id, handle })));
       },

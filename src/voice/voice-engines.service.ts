@@ -1,8 +1,9 @@
-import type { AudioInputAckPayload } from '@agent-gateway/protocol';
+import type { AudioInputAckPayload, FalseInterruption } from '@agent-gateway/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import { AsrService } from '../asr/asr.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
+import { MetricsService } from '../metrics/metrics.service.js';
 import type { AudioInputPrefs } from '../session/session.js';
 import { VadService } from '../vad/vad.service.js';
 import { envelopeMatch } from '../audio/energy-envelope.js';
@@ -26,6 +27,7 @@ export class VoiceEngines {
   constructor(
     readonly asr: AsrService,
     readonly vad: VadService,
+    private readonly metrics: MetricsService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.words = new TurnWords(config.voice.backchannels);
@@ -61,6 +63,11 @@ export class VoiceEngines {
       min_interruption_ms: voice.minInterruptionMs,
       false_interruption_timeout_ms: voice.falseInterruptionTimeoutMs,
     };
+  }
+
+  /** What came of speech over a reply, counted. */
+  bargedIn(outcome: 'interrupted' | FalseInterruption): void {
+    this.metrics.bargeIns.inc({ outcome });
   }
 
   /**
