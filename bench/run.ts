@@ -12,12 +12,18 @@
  *     pub/sub (REDIS_URL mode of bench/floor-gateway.ts).
  *   - A hostile client: one connection sends the costliest frames it can
  *     while a healthy session streams; the floor gateway takes the same.
+ *   - Voice input (bench/suites/voice.ts): speech over a playing reply, its
+ *     pause, interruption and the turn it starts, and false interruptions;
+ *     the floors are the work the gateway cannot avoid (the VAD alone, in
+ *     process; a client INTERRUPT; the same turn as text), in the same run.
  *
  * Options (environment): BENCH_SESSIONS (200), BENCH_TRIALS (200),
  * BENCH_IDLE_SESSIONS (1000), BENCH_THROUGHPUT_MS (3000),
  * BENCH_SPEECH_SESSIONS (50), BENCH_SPEECH_TRIALS (100), BENCH_SLOW_TRIALS (10),
  * BENCH_HTTP_TRIALS (100), BENCH_CLUSTER_TRIALS (100), BENCH_REDIS_URL (redis://127.0.0.1:6379),
- * BENCH_SOAK_FRAMES (2000), BENCH_ONLY (ws | speech | http | cluster | soak), BENCH_PORTKEY (1; 0 skips it).
+ * BENCH_SOAK_FRAMES (2000), BENCH_VOICE_TRIALS (50), BENCH_VOICE_RESUME_TRIALS (100), BENCH_VOICE_SESSIONS (4),
+ * BENCH_VOICE_POCKETSPHINX_SESSIONS (2), BENCH_VOICE_RESUME_SESSIONS (10), BENCH_VOICE_DUMP (a file for every voice sample),
+ * BENCH_ONLY (ws | speech | http | cluster | soak | voice), BENCH_PORTKEY (1; 0 skips it).
  */
 import { randomUUID } from 'node:crypto';
 import { startPortkey } from './peers/portkey.js';
@@ -30,9 +36,10 @@ import { type ClusterFigures, measureCluster } from './suites/cluster.js';
 import { type HttpFigures, type HttpTarget, measureHttp } from './suites/http.js';
 import { measureSoak, type SoakFigures } from './suites/soak.js';
 import { measureSpeech, type SpeechFigures } from './suites/speech.js';
+import { measureVoice, printVoiceTable, type VoiceFigures } from './suites/voice.js';
 import { measureThroughput, measureWs, type WsFigures } from './suites/ws-interrupt.js';
 import type { Summary } from './stats.js';
-import { startHttpProcess, startTarget } from './targets.js';
+import { BENCH_GATEWAY_ENV, startHttpProcess, startTarget } from './targets.js';
 
 const env = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
 const wsOptions = {
@@ -49,9 +56,16 @@ const speechOptions = {
 const httpOptions = { trials: env('BENCH_HTTP_TRIALS', 100), throughputTokens: 5000 };
 const clusterTrials = env('BENCH_CLUSTER_TRIALS', 100);
 const soakFrames = env('BENCH_SOAK_FRAMES', 2000);
+const voiceOptions = {
+  trials: env('BENCH_VOICE_TRIALS', 50),
+  resumeTrials: env('BENCH_VOICE_RESUME_TRIALS', 100),
+  sessions: env('BENCH_VOICE_SESSIONS', 4),
+  pocketsphinxSessions: env('BENCH_VOICE_POCKETSPHINX_SESSIONS', 2),
+  resumeSessions: env('BENCH_VOICE_RESUME_SESSIONS', 10),
+};
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const only = process.env.BENCH_ONLY;
-const runs = (suite: 'ws' | 'speech' | 'http' | 'cluster' | 'soak') => only === undefined || only === suite;
+const runs = (suite: 'ws' | 'speech' | 'http' | 'cluster' | 'soak' | 'voice') => only === undefined || only === suite;
 
 interface Figures {
   ws?: WsFigures;
@@ -79,6 +93,7 @@ async function main(): Promise<void> {
   const http: Partial<Record<HttpName, HttpFigures>> = {};
   const cluster: { ours?: ClusterFigures; floor?: ClusterFigures } = {};
   const soak: { ours?: SoakFigures; floor?: SoakFigures } = {};
+  let voice: VoiceFigures | undefined;
 
   if (runs('ws') || runs('speech')) {
     process.stderr.write('measuring the floor…\n');
@@ -101,19 +116,7 @@ async function main(): Promise<void> {
       name: 'gateway',
       port: GATEWAY_PORT,
       nodeArgs: ['dist/main.js'],
-      env: {
-        ...llm,
-        ...tts,
-        LOG_LEVEL: 'info',
-        HOST: '127.0.0.1',
-        // Every bench client uses one key.
-        MAX_SESSIONS_PER_KEY: '1000000',
-        RATE_LIMIT_MESSAGES_PER_SECOND: '10000',
-        RATE_LIMIT_INTERRUPTS_PER_SECOND: '10000',
-        TTS_PROVIDER: 'openai',
-        TTS_SAMPLE_RATE: '24000',
-        TTS_CHUNK_MS: '100',
-      },
+      env: { ...llm, ...tts, ...BENCH_GATEWAY_ENV },
     });
     try {
       if (runs('http')) {
@@ -176,9 +179,14 @@ async function main(): Promise<void> {
     process.stderr.write('measuring a hostile client…\n');
     Object.assign(soak, await measureSoaks(upstream, llm));
   }
+  if (runs('voice')) {
+    process.stderr.write('measuring voice input…\n');
+    voice = await measureVoice(upstream, speech, { ...llm, ...tts }, voiceOptions);
+  }
   await Promise.all([upstream.stop(), speech.stop()]);
   report(ours, floor, http, cluster);
   if (soak.ours && soak.floor) printSoakTable(soak.ours, soak.floor);
+  if (voice) printVoiceTable(voice, voiceOptions);
 }
 
 /** The floor gateway, then ours, each alone with the hostile client. Ours without rate limits: the worst case, as from many connections. */

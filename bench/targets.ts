@@ -5,6 +5,18 @@ import { join } from 'node:path';
 import WebSocket from 'ws';
 import { sleep } from './stats.js';
 
+/** How the bench runs our gateway: every bench client uses one key, as fast as it can, speech by the fake speech server. */
+export const BENCH_GATEWAY_ENV = {
+  LOG_LEVEL: 'info',
+  HOST: '127.0.0.1',
+  MAX_SESSIONS_PER_KEY: '1000000',
+  RATE_LIMIT_MESSAGES_PER_SECOND: '10000',
+  RATE_LIMIT_INTERRUPTS_PER_SECOND: '10000',
+  TTS_PROVIDER: 'openai',
+  TTS_SAMPLE_RATE: '24000',
+  TTS_CHUNK_MS: '100',
+};
+
 export interface Target {
   name: string;
   wsUrl: string;

@@ -23,6 +23,8 @@ interface Utterance {
   audio: Subject<Buffer>;
   /** 20 ms a value, for the echo check. */
   loudness: number[];
+  /** Audio of the utterance until its recognizer has started. */
+  pending?: Buffer[];
 }
 
 const FRAME_SAMPLES = 320; // 20 ms at 16 kHz
@@ -87,20 +89,23 @@ export class HandsFreeInput {
 
   private feed(utterance: Utterance, frame: Int16Array): void {
     utterance.loudness.push(...frameEnergies(frame, ASR_SAMPLE_RATE));
-    utterance.audio.next(pcmBytes(frame));
+    if (utterance.pending) utterance.pending.push(pcmBytes(frame));
+    else utterance.audio.next(pcmBytes(frame));
   }
 
   private segment(event: SegmentEvent): void {
     if (event.type === 'start') {
       const speechId = `speech_${++this.speeches}`;
       const audio = new Subject<Buffer>();
-      const utterance: Utterance = { speechId, startMs: event.startMs, audio, loudness: [] };
+      const utterance: Utterance = { speechId, startMs: event.startMs, audio, loudness: [], pending: [] };
       this.utterance = utterance;
       this.frames.speechStarted(speechId, event.startMs);
       this.bargeIn.started(speechId, event.startMs);
-      this.recognize(utterance);
       // The onset, and the padding before it (the recognizer needs the start of the first word).
       for (const frame of this.recent) this.feed(utterance, frame);
+      // Starting a recognizer may fork a process, which takes milliseconds: the PLAYBACK_PAUSE just queued
+      // is written to the socket first, at the end of this tick.
+      setImmediate(() => this.recognize(utterance));
       return;
     }
     const utterance = this.utterance;
@@ -109,10 +114,11 @@ export class HandsFreeInput {
     utterance.endMs = event.endMs;
     this.frames.speechStopped(utterance.speechId, event.endMs);
     this.bargeIn.stopped(utterance.speechId, event.endMs);
-    utterance.audio.complete();
+    if (!utterance.pending) utterance.audio.complete();
   }
 
   private recognize(utterance: Utterance): void {
+    if (this.closed) return;
     const { speechId, startMs } = utterance;
     const heardMs = () => (utterance.endMs ?? this.segmenter.positionMs) - startMs;
     const recognition = new Subscription(() => this.recognitions.delete(recognition));
@@ -137,5 +143,10 @@ export class HandsFreeInput {
         complete: () => recognition.unsubscribe(),
       }),
     );
+    const pending = utterance.pending ?? [];
+    utterance.pending = undefined;
+    for (const chunk of pending) utterance.audio.next(chunk);
+    // The speech ended before its recognizer started.
+    if (utterance.endMs !== undefined) utterance.audio.complete();
   }
 }
