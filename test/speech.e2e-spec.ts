@@ -223,7 +223,9 @@ describe('speech over WebSocket (OpenAI-compatible speech server)', () => {
     const llmCall = await upstream.call(0);
     await c.waitFor('RESPONSE', () => c.audioOf('r1').length >= 1);
     c.socket.pause();
-    await sleep(500); // long enough for a backlog to build up in the gateway's queue
+    // Until a backlog has built up in the gateway's queue (how long that takes depends on the machine's load).
+    for (let waited = 0; waited < 10_000 && llmCall.chunksWritten < c.textsOf('r1').length + 20; waited += 100) await sleep(100);
+    await sleep(100);
     c.interrupt('r1');
     await llmCall.socketClosed;
     c.socket.resume();
