@@ -261,6 +261,23 @@ describe('voice input (WebRTC VAD, pocketsphinx, espeak-ng speech)', () => {
     expect(upstream.calls).toHaveLength(0);
   });
 
+  it('refuses microphone audio that comes much faster than real time, and goes on taking it at real time', async () => {
+    await start();
+    const c = await client(HANDS_FREE, false);
+    const chunk = bytesOf(silence(1000)).toString('base64');
+    for (let i = 0; i < 8; i++) c.send('AUDIO', { content: { audio: chunk } });
+    const refused = await c.waitFor('ERROR');
+    expect(refused.payload.code).toBe('RATE_LIMITED');
+    await sleep(100);
+    // Five seconds of burst and a little more: the rest of the eight seconds was refused, each chunk once.
+    expect(framesOf(c).filter((f) => f.msg_type === 'ERROR').length).toBeGreaterThanOrEqual(2);
+    await sleep(1500);
+    const before = framesOf(c).filter((f) => f.msg_type === 'ERROR').length;
+    await streamMicrophone(c, silence(400));
+    await sleep(100);
+    expect(framesOf(c).filter((f) => f.msg_type === 'ERROR')).toHaveLength(before);
+  });
+
   it('refuses audio from a session that did not ask for it, with one clear error', async () => {
     await start();
     const c = await TestClient.registered(gateway.wsUrl, {});

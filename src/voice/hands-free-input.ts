@@ -1,7 +1,8 @@
 import { Subject, Subscription } from 'rxjs';
 import { ASR_SAMPLE_RATE, type AsrEvent, type AsrProvider } from '../asr/asr-provider.js';
 import { frameEnergies } from '../audio/energy-envelope.js';
-import { pcmBytes } from '../audio/pcm.js';
+import { durationMs, pcmBytes } from '../audio/pcm.js';
+import { GatewayError } from '../common/gateway-error.js';
 import { FrameSplitter } from '../audio/frame-splitter.js';
 import type { Resampler } from '../audio/resampler.js';
 import { SpeechSegmenter, type SegmentEvent, type SegmenterOptions } from '../vad/speech-segmenter.js';
@@ -25,9 +26,21 @@ interface Utterance {
   loudness: number[];
   /** Audio of the utterance until its recognizer has started. */
   pending?: Buffer[];
+  /** No recognizer for it (too many at once): it ends without words. */
+  unheard?: boolean;
 }
 
 const FRAME_SAMPLES = 320; // 20 ms at 16 kHz
+/**
+ * A microphone speaks at real time: audio may come faster (a client catching
+ * up after a stall) by this factor, plus a burst, and no faster. Past it the
+ * chunk is refused, so no client can spend the gateway's CPU (VAD, resampler,
+ * recognizers) many times faster than it talks.
+ */
+const MAX_SPEED = 3;
+const BURST_MS = 5000;
+/** Recognitions one session may run at once (an utterance's may still run when the next begins). */
+const MAX_RECOGNITIONS = 2;
 
 /**
  * A session's microphone, streamed: resampled to 16 kHz, cut into 20 ms
@@ -46,6 +59,9 @@ export class HandsFreeInput {
   private readonly recognitions = new Set<Subscription>();
   private speeches = 0;
   private closed = false;
+  /** Audio received, in ms, and since when: the real-time budget. */
+  private receivedMs = 0;
+  private firstAt?: number;
 
   constructor(
     private readonly resampler: Resampler,
@@ -60,8 +76,15 @@ export class HandsFreeInput {
   }
 
   /** Samples in the client's format, in order. */
-  push(samples: Int16Array): void {
+  push(samples: Int16Array, sampleRate: number): void {
     if (this.closed) return;
+    const now = performance.now();
+    this.firstAt ??= now;
+    const ms = durationMs(samples.length, sampleRate);
+    if (this.receivedMs + ms > (now - this.firstAt) * MAX_SPEED + BURST_MS) {
+      throw new GatewayError('RATE_LIMITED', { message: `Microphone audio may come at most ${MAX_SPEED}× faster than real time` });
+    }
+    this.receivedMs += ms;
     for (const frame of this.splitter.push(this.resampler.push(samples))) this.frame(frame);
   }
 
@@ -114,11 +137,19 @@ export class HandsFreeInput {
     utterance.endMs = event.endMs;
     this.frames.speechStopped(utterance.speechId, event.endMs);
     this.bargeIn.stopped(utterance.speechId, event.endMs);
-    if (!utterance.pending) utterance.audio.complete();
+    if (utterance.unheard) this.bargeIn.transcript(utterance.speechId, '', true, event.endMs - utterance.startMs);
+    else if (!utterance.pending) utterance.audio.complete();
   }
 
   private recognize(utterance: Utterance): void {
     if (this.closed) return;
+    if (this.recognitions.size >= MAX_RECOGNITIONS) {
+      // Too many at once: this speech goes unheard, and counts as no words when it ends.
+      utterance.pending = undefined;
+      utterance.unheard = true;
+      if (utterance.endMs !== undefined) this.bargeIn.transcript(utterance.speechId, '', true, utterance.endMs - utterance.startMs);
+      return;
+    }
     const { speechId, startMs } = utterance;
     const heardMs = () => (utterance.endMs ?? this.segmenter.positionMs) - startMs;
     const recognition = new Subscription(() => this.recognitions.delete(recognition));

@@ -55,7 +55,7 @@ export class VoiceService implements OnModuleInit {
     }
     this.refuseUnless(session, 'server_vad');
     const samples = pcmSamples(frame ? frame.audio : base64Bytes(payload?.content.audio ?? ''));
-    (await this.voiceOf(session).microphone()).push(samples);
+    (await this.voiceOf(session).microphone()).push(samples, this.inputRate(session));
   }
 
   private refuseUnless(session: Session, mode: 'server_vad' | 'manual', requestId?: string): void {
