@@ -4,6 +4,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Observable, type Subscriber } from 'rxjs';
 import { Agent, type Dispatcher, FormData, request } from 'undici';
 import { readCapped } from '../common/read-capped.js';
+import { readEventStream } from '../common/read-event-stream.js';
 import { scrubSecrets } from '../common/scrub-secrets.js';
 import { describeError, undiciErrorKind } from '../common/undici-error-kind.js';
 import { ASR_SAMPLE_RATE, type AsrDescriptor, AsrError, type AsrEvent, AsrProvider, type RecognitionRequest } from './asr-provider.js';
@@ -34,7 +35,6 @@ const MAX_ANSWER_BYTES = 1024 * 1024;
 /** An SSE event that runs longer than this is no transcript event. */
 const MAX_EVENT_CHARS = 1024 * 1024;
 /** After transcript.text.done, how much more body is read so the connection can be reused, before it is dropped instead. */
-const MAX_TRAILING_BYTES = 64 * 1024;
 
 /**
  * Any OpenAI-compatible `POST /audio/transcriptions` (OpenAI, Groq, local
@@ -185,47 +185,28 @@ function transcriptOf(answer: string): string {
  */
 async function readEvents(body: ResponseBody, subscriber: Subscriber<AsrEvent>, onEvent: () => void, apiKey: string): Promise<void> {
   // Written by the callbacks below, read after the body ends: an object, so the read sees their writes.
-  const seen = { text: '', done: false, trailingBytes: 0 };
-  const decoder = new TextDecoder();
-  await new Promise<void>((resolve, reject) => {
-    const parser = createParser({
-      maxBufferSize: MAX_EVENT_CHARS,
-      onEvent: (message: EventSourceMessage) => {
-        if (seen.done) return;
-        onEvent();
-        const event = parseObject(message.data);
-        if (!event) return; // `[DONE]` from some servers, or anything else that is no event of ours
-        const type = typeof event.type === 'string' ? event.type : message.event;
-        if (type === 'transcript.text.delta' && typeof event.delta === 'string') {
-          seen.text += event.delta;
-          subscriber.next({ type: 'partial', text: seen.text });
-        } else if (type === 'transcript.text.done') {
-          seen.done = true;
-          subscriber.next({ type: 'final', text: typeof event.text === 'string' ? event.text : seen.text });
-          // The caller has its answer, whatever the end of the body does.
-          resolve();
-        } else if (type === 'error') {
-          throw new AsrError(`error event: ${scrubSecrets(message.data.slice(0, MAX_ERROR_BODY_BYTES), [apiKey])}`);
-        }
-      },
-    });
-    body.on('data', (chunk: Buffer) => {
-      if (seen.done) {
-        // Past the transcript: read the rest so the connection goes back to the pool, within reason.
-        seen.trailingBytes += chunk.length;
-        if (seen.trailingBytes > MAX_TRAILING_BYTES) body.destroy();
-        return;
+  const seen = { text: '', done: false };
+  const parser = createParser({
+    maxBufferSize: MAX_EVENT_CHARS,
+    onEvent: (message: EventSourceMessage) => {
+      if (seen.done) return;
+      onEvent();
+      const event = parseObject(message.data);
+      if (!event) return; // `[DONE]` from some servers, or anything else that is no event of ours
+      const type = typeof event.type === 'string' ? event.type : message.event;
+      if (type === 'transcript.text.delta' && typeof event.delta === 'string') {
+        seen.text += event.delta;
+        subscriber.next({ type: 'partial', text: seen.text });
+      } else if (type === 'transcript.text.done') {
+        seen.done = true;
+        subscriber.next({ type: 'final', text: typeof event.text === 'string' ? event.text : seen.text });
+      } else if (type === 'error') {
+        throw new AsrError(`error event: ${scrubSecrets(message.data.slice(0, MAX_ERROR_BODY_BYTES), [apiKey])}`);
       }
-      try {
-        parser.feed(decoder.decode(chunk, { stream: true }));
-      } catch (error) {
-        body.destroy();
-        reject(error);
-      }
-    });
-    body.once('end', resolve);
-    body.once('error', (error) => (seen.done ? resolve() : reject(error)));
+    },
   });
+  // The caller has its answer at transcript.text.done, whatever the end of the body does.
+  await readEventStream(body, parser, { done: () => seen.done, settleWhenDone: true });
   if (!seen.done) throw new AsrError('stream ended before transcript.text.done');
 }
 

@@ -3,6 +3,7 @@ import { createParser, type EventSourceMessage } from 'eventsource-parser';
 import { Observable, type Subscriber } from 'rxjs';
 import { Agent, type Dispatcher, request } from 'undici';
 import { readCapped } from '../common/read-capped.js';
+import { readEventStream } from '../common/read-event-stream.js';
 import { describeError, undiciErrorKind } from '../common/undici-error-kind.js';
 import { chunkToEvents, completionEvents } from './chat-completion-chunk.js';
 import type { CompletionBody, CompletionPart } from './completion-part.js';
@@ -27,7 +28,6 @@ export interface OpenAiCompatibleOptions {
 /** Read of an error body: enough for any provider's message; UpstreamError keeps less, once scrubbed. */
 const MAX_ERROR_BODY_BYTES = 64 * 1024;
 /** After [DONE], how much more body is read so the connection can be reused, before it is dropped instead. */
-const MAX_TRAILING_BYTES = 64 * 1024;
 
 type ResponseBody = Dispatcher.ResponseData['body'];
 
@@ -155,7 +155,7 @@ async function readEvents(
   hooks: { onFirstEvent: () => void; onFinished: () => void },
 ): Promise<void> {
   // Written by the callbacks below, read after the body ends: an object, so the read sees their writes.
-  const seen = { done: false, finish: false, firstEvent: false, trailingBytes: 0 };
+  const seen = { done: false, finish: false, firstEvent: false };
   const parser = createParser({
     onEvent: (message: EventSourceMessage) => {
       if (seen.done) return;
@@ -174,25 +174,7 @@ async function readEvents(
       subscriber.next({ type: 'chunk', data: message.data, events });
     },
   });
-  const decoder = new TextDecoder();
-  await new Promise<void>((resolve, reject) => {
-    body.on('data', (chunk: Buffer) => {
-      if (seen.done) {
-        // Past [DONE]: read the rest so the connection goes back to the pool, within reason.
-        seen.trailingBytes += chunk.length;
-        if (seen.trailingBytes > MAX_TRAILING_BYTES) body.destroy();
-        return;
-      }
-      try {
-        parser.feed(decoder.decode(chunk, { stream: true }));
-      } catch (error) {
-        body.destroy();
-        reject(error);
-      }
-    });
-    body.once('end', resolve);
-    body.once('error', reject);
-  });
+  await readEventStream(body, parser, { done: () => seen.done });
   // Some servers end the body without [DONE]; that is only fine once the model said it had finished.
   if (!seen.done && !seen.finish) throw new UpstreamError('UPSTREAM_DISCONNECTED', 'stream ended before finish_reason or [DONE]');
   hooks.onFinished();
