@@ -47,11 +47,8 @@ export class PushToTalk {
   async handle(request: AudioRequest, defaultRate: number): Promise<void> {
     const { request_id: requestId, stream_flag: flag, stream_seq: seq } = request;
     if (flag === 'START') return this.start(request, request.content.audio_format?.sample_rate ?? defaultRate);
-    const utterance = this.utterances.get(requestId);
-    if (!utterance) {
-      if (this.ended.includes(requestId)) return;
-      throw new GatewayError('UNKNOWN_REQUEST', { requestId, message: `No audio request ${requestId} is open: send START first` });
-    }
+    const utterance = this.open(requestId);
+    if (!utterance) return;
     this.push(requestId, utterance, seq, pcmSamples(base64Bytes(request.content.audio)));
     if (flag === 'END') {
       this.forget(requestId);
@@ -61,12 +58,15 @@ export class PushToTalk {
 
   /** A binary frame: a CONTINUE chunk of an open audio request. */
   binaryChunk(requestId: string, seq: number, bytes: Uint8Array): void {
+    const utterance = this.open(requestId);
+    if (utterance) this.push(requestId, utterance, seq, pcmSamples(bytes));
+  }
+
+  /** The open utterance of a chunk; none, silently, for one that ended lately; an error for one never opened. */
+  private open(requestId: string): Utterance | undefined {
     const utterance = this.utterances.get(requestId);
-    if (!utterance) {
-      if (this.ended.includes(requestId)) return;
-      throw new GatewayError('UNKNOWN_REQUEST', { requestId, message: `No audio request ${requestId} is open: send START first` });
-    }
-    this.push(requestId, utterance, seq, pcmSamples(bytes));
+    if (utterance || this.ended.includes(requestId)) return utterance;
+    throw new GatewayError('UNKNOWN_REQUEST', { requestId, message: `No audio request ${requestId} is open: send START first` });
   }
 
   private async start(request: AudioRequest, sampleRate: number): Promise<void> {
