@@ -18,13 +18,15 @@ const LAYERS = [
   ['tools'],
   ['conversation'],
   ['requests'],
+  ['usage'],
   ['session'],
   ['cluster'],
   ['stops'],
   ['agent'],
   ['voice'],
   ['gateway'],
-  ['completions', 'tasks'],
+  ['model-calls'],
+  ['completions', 'responses', 'messages', 'ollama', 'tasks'],
   ['lifecycle', 'demo'],
 ];
 

@@ -10,6 +10,7 @@ import { LoggingModule } from './logging/logging.module.js';
 import { MetricsModule } from './metrics/metrics.module.js';
 import { LifecycleModule } from './lifecycle/lifecycle.module.js';
 import { TasksModule } from './tasks/tasks.module.js';
+import { UsageModule } from './usage/usage.module.js';
 
 @Module({})
 export class AppModule {
@@ -23,6 +24,7 @@ export class AppModule {
         RedisModule,
         ClusterModule,
         GatewayModule,
+        UsageModule,
         CompletionsModule,
         TasksModule,
         LifecycleModule,

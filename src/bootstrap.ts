@@ -18,6 +18,10 @@ export const APP_OPTIONS: NestApplicationOptions = { bufferLogs: true, bodyParse
  */
 export function configureApp(app: INestApplication, config: AppConfig): INestApplication {
   app.useLogger(app.get(Logger));
+  (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
+  const origins = config.httpApi.corsOrigins;
+  // Browser chat apps send their key in a header, never a cookie: no credentials, every response header readable.
+  if (origins.length > 0) app.enableCors({ origin: origins.includes('*') ? '*' : origins, exposedHeaders: '*', maxAge: 600 });
   // Every HTTP error, unknown routes included, in OpenAI's shape.
   app.useGlobalFilters(new HttpErrorFilter());
   app.useWebSocketAdapter(new EnvelopeWsAdapter(app, config));

@@ -119,7 +119,7 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
     expect(abortedAt).toBeGreaterThan(0);
     await expectCutWithin(call, abortedAt);
     await sleep(20);
-    expect(await metric('gateway_http_chat_responses_total{status="499"}')).toBe('1');
+    expect(await metric('gateway_http_model_responses_total{api="openai-chat",status="499"}')).toBe('1');
     expect(Number(await metric('gateway_completion_tokens_total{transport="http",outcome="client_closed"}'))).toBeGreaterThanOrEqual(4);
   });
 
@@ -242,13 +242,9 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
     upstream.behavior = { kind: 'status', status: 400, body: '{"error":{"message":"max_tokens is too large"}}' };
     const response = await post({ model: 'fake-model', messages: [{ role: 'user', content: 'x' }], max_tokens: 1e6 });
     expect(response.status).toBe(400);
+    // The provider's words as it wrote them; where it gave no code, the gateway's.
     expect(await response.json()).toEqual({
-      error: {
-        message: 'The model provider rejected the request: max_tokens is too large',
-        type: 'invalid_request_error',
-        code: 'UPSTREAM_BAD_REQUEST',
-        param: null,
-      },
+      error: { message: 'max_tokens is too large', type: 'invalid_request_error', code: 'UPSTREAM_BAD_REQUEST', param: null },
     });
   });
 

@@ -100,7 +100,7 @@ describe('voice input, against a scripted gateway', () => {
       content: {},
       interrupted,
       ...extra,
-      usage: { prompt_tokens: null, completion_tokens: 1, total_tokens: null, source: 'counted' },
+      usage: { prompt_tokens: null, completion_tokens: 1, total_tokens: null, source: 'estimated' },
       timing: { first_token_ms: 1, total_ms: 2 },
       voice_frames: 0,
     });

@@ -37,6 +37,8 @@ export const ERROR_CODES = {
   REQUEST_NOT_FOUND: { status: 404, message: 'No such active request' },
   TASK_NOT_FOUND: { status: 404, message: 'No such task' },
   ROUTE_NOT_FOUND: { status: 404, message: 'No such endpoint' },
+  MODEL_NOT_FOUND: { status: 404, message: 'No such model on this gateway (GET /v1/models lists them)' },
+  MODEL_NOT_SUPPORTED: { status: 400, message: 'This model does not do what the endpoint asks (embeddings of a chat-only upstream)' },
   REQUEST_CANCELLED: {
     status: 503,
     message: 'The request was stopped before it finished (a stop of the request, its user or the gateway)',

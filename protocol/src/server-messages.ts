@@ -8,8 +8,13 @@ export interface Usage {
   prompt_tokens: number | null;
   completion_tokens: number;
   total_tokens: number | null;
-  /** `provider`: the upstream's own figure; `counted`: chunks the gateway received before the stream ended or was cut. */
-  source: 'provider' | 'counted';
+  /**
+   * `provider`: the upstream's own figures. `estimated`: the stream was cut
+   * (or the provider sent none) before its usage came, so the gateway counted
+   * the prompt and what was generated until then with a tokenizer (OpenAI's
+   * o200k); `prompt_tokens` is null only when the prompt is unknown.
+   */
+  source: 'provider' | 'estimated';
 }
 
 export interface TextDeltaPayload {

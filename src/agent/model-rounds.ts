@@ -35,11 +35,12 @@ export function modelRounds(context: ModelRoundsContext, round = 0): Observable<
   const { llm, tools, clients, request, turn, history, maxRounds } = context;
   return defer(() => {
     turn.startRound();
-    request.usage.startRound();
     const calls = new ToolCallAccumulator();
     const definitions = tools.definitions(clients);
+    const prompt = { messages: [...history, ...turn.promptMessages()], ...(definitions.length > 0 && { tools: definitions }) };
+    request.usage.startRound(prompt);
     const model$ = llm
-      .stream({ messages: [...history, ...turn.promptMessages()], ...(definitions.length > 0 && { tools: definitions }) })
+      .stream(prompt)
       .pipe(
         tap((event) => calls.observe(event)),
         finalize(context.onUpstreamClosed),

@@ -35,6 +35,7 @@ export class RequestEndings {
   failed(error: unknown, context: RequestContext): void {
     const { session, request, turn, frames, log } = context;
     const failure = toGatewayError(error);
+    request.markFailed();
     log.warn({ code: failure.code, detail: error instanceof UpstreamError ? error.detail : String(error) }, 'request failed');
     turn.cancelUnsettled();
     if (error instanceof UpstreamError) this.metrics.upstreamErrors.inc({ code: failure.code });

@@ -65,7 +65,13 @@ export class RequestRunner {
     if (session.remote.find(requestId)) throw new GatewayError('DUPLICATE_REQUEST', { requestId });
     const request = this.registry.register(
       requestId,
-      { sessionId: session.id, userId: session.userId, transport: options.transport },
+      {
+        sessionId: session.id,
+        userId: session.userId,
+        ...(session.identity.keyName && { keyName: session.identity.keyName }),
+        transport: options.transport,
+        api: options.transport,
+      },
       this.config.limits.maxConcurrentRequestsPerSession,
       input.durable ?? session.prefs.durable,
     );

@@ -5,16 +5,22 @@ import { ApiKeyService, type Identity } from './api-key.service.js';
 
 type AuthenticatedRequest = IncomingMessage & { identity?: Identity };
 
-/** HTTP endpoints: `Authorization: Bearer <gateway key>`, checked like REGISTER's key. */
+/**
+ * HTTP endpoints: `Authorization: Bearer <gateway key>`, or `x-api-key`
+ * as Anthropic's clients send it; checked like REGISTER's key.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(private readonly keys: ApiKeyService) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
-    const key = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
-    const identity = this.keys.authenticate(key);
-    if (!identity) throw new GatewayError('AUTH_FAILED', { message: 'Missing or invalid API key (Authorization: Bearer <key>)' });
+    const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
+    const apiKeyHeader = request.headers['x-api-key'];
+    const identity = this.keys.authenticate(bearer ?? (typeof apiKeyHeader === 'string' ? apiKeyHeader.trim() : undefined));
+    if (!identity) {
+      throw new GatewayError('AUTH_FAILED', { message: 'Missing or invalid API key (Authorization: Bearer <key>, or x-api-key: <key>)' });
+    }
     request.identity = identity;
     return true;
   }

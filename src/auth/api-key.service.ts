@@ -1,11 +1,13 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.schema.js';
+import type { AppConfig, NamedKey } from '../config/config.schema.js';
 
 export interface Identity {
   /** Stable and safe to log: derived from the key's hash, never the key. */
   userId: string;
+  /** The key's name (`GATEWAY_API_KEYS=name:key`); usage records and metrics carry it, or the userId of an unnamed key. */
+  keyName?: string;
   /** An operator key (GATEWAY_ADMIN_KEYS): sees and cancels everyone's requests. */
   admin: boolean;
 }
@@ -18,13 +20,11 @@ export interface Identity {
 @Injectable()
 export class ApiKeyService implements OnModuleInit {
   private readonly logger = new Logger(ApiKeyService.name);
-  private readonly digests: Buffer[];
-  private readonly adminDigests: Buffer[];
+  private readonly keys: KnownKey[];
 
   constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {
-    this.adminDigests = config.auth.adminKeys.map(digest);
     // Operator keys are gateway keys too.
-    this.digests = [...config.auth.apiKeys.map(digest), ...this.adminDigests];
+    this.keys = [...config.auth.apiKeys.map((key) => known(key, false)), ...config.auth.adminKeys.map((key) => known(key, true))];
   }
 
   get openMode(): boolean {
@@ -44,18 +44,42 @@ export class ApiKeyService implements OnModuleInit {
   authenticate(apiKey: string | undefined): Identity | undefined {
     const candidate = apiKey ? digest(apiKey) : undefined;
     // Open development mode: anyone, and anyone may operate.
-    if (this.openMode) return { userId: candidate ? identityOf(candidate) : 'anonymous', admin: true };
+    if (this.openMode) {
+      return { userId: candidate ? identityOf(candidate) : 'anonymous', admin: true };
+    }
     if (!candidate) return undefined;
-    if (!matchesAny(this.digests, candidate)) return undefined;
-    return { userId: identityOf(candidate), admin: matchesAny(this.adminDigests, candidate) };
+    const matched = matchAll(this.keys, candidate);
+    if (!matched) return undefined;
+    return { userId: identityOf(candidate), admin: matched.admin, ...(matched.name && { keyName: matched.name }) };
   }
 }
 
-/** Compares with every known digest, matched or not, so the position of a match does not show in the timing. */
-function matchesAny(known: Buffer[], candidate: Buffer): boolean {
+interface KnownKey {
+  digest: Buffer;
+  name?: string;
+  admin: boolean;
+}
+
+function known({ key, name }: NamedKey, admin: boolean): KnownKey {
+  return { digest: digest(key), admin, ...(name && { name }) };
+}
+
+/**
+ * Compares with every known digest, matched or not, so the position of a
+ * match does not show in the timing. A key listed as both kinds is an
+ * operator's; its name is the first one given.
+ */
+function matchAll(keys: readonly KnownKey[], candidate: Buffer): { name?: string; admin: boolean } | undefined {
+  let name: string | undefined;
   let matched = false;
-  for (const digestOfKey of known) matched = timingSafeEqual(digestOfKey, candidate) || matched;
-  return matched;
+  let admin = false;
+  for (const key of keys) {
+    const equal = timingSafeEqual(key.digest, candidate);
+    if (equal && !matched) name = key.name;
+    matched = equal || matched;
+    admin = (equal && key.admin) || admin;
+  }
+  return matched ? { ...(name && { name }), admin } : undefined;
 }
 
 function digest(key: string): Buffer {

@@ -181,7 +181,7 @@ describe('InstanceReaper on Redis', () => {
     expect(end('r1')).toMatchObject({
       interrupted: false,
       error: { code: 'INSTANCE_LOST' },
-      usage: { completion_tokens: 2, source: 'counted' },
+      usage: { completion_tokens: 2, source: 'estimated' },
       voice_frames: 1,
     });
     expect(end('task_2')).toMatchObject({ error: { code: 'INSTANCE_LOST' }, usage: { completion_tokens: 1 }, voice_frames: 0 });

@@ -96,7 +96,7 @@ function lostEnd(request: LostRequest, now = Date.now()): EndPayload {
   return endFrame({
     requestId: request.request_id,
     outcome: { kind: 'failed', code: 'INSTANCE_LOST' },
-    usage: { prompt_tokens: null, completion_tokens: request.text_frames, total_tokens: null, source: 'counted' },
+    usage: { prompt_tokens: null, completion_tokens: request.text_frames, total_tokens: null, source: 'estimated' },
     timing: { first_token_ms: null, total_ms: now - request.started_at },
     voiceFrames: request.voice_frames,
   });

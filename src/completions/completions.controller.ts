@@ -1,5 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { Controller, Get, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
+import { Controller, Get, Inject, Param, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, CurrentIdentity } from '../auth/api-key.guard.js';
 import type { Identity } from '../auth/api-key.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -7,11 +7,21 @@ import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError } from '../common/gateway-error.js';
 import { zodIssues } from '../common/zod-issues.js';
 import { readJsonBody } from '../http/json-body.js';
-import { ChatCompletionBody } from './chat-completion-body.js';
+import { ChatCompletionBody, EmbeddingsBody } from './chat-completion-body.js';
 import { CompletionsService } from './completions.service.js';
 
-/** The OpenAI-compatible API: chat apps and the `openai` SDK point their base URL at `http://gateway/v1`. */
-@Controller('v1')
+interface ModelView {
+  id: string;
+  object: 'model';
+  created: number;
+  owned_by: string;
+}
+
+/**
+ * The OpenAI-compatible API: chat apps and the `openai` SDK point their base
+ * URL at `http://gateway/v1` (some at `http://gateway`: both work).
+ */
+@Controller(['v1', ''])
 @UseGuards(ApiKeyGuard)
 export class CompletionsController {
   constructor(
@@ -25,14 +35,32 @@ export class CompletionsController {
     if (!parsed.success) {
       throw new GatewayError('INVALID_MESSAGE', { message: 'Invalid chat completion request', issues: zodIssues(parsed.error) });
     }
-    this.completions.handle(parsed.data, identity, res);
+    this.completions.chat(parsed.data, identity, req, res);
+  }
+
+  @Post('embeddings')
+  async embeddings(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
+    const parsed = EmbeddingsBody.safeParse(await readJsonBody(req, this.config));
+    if (!parsed.success) {
+      throw new GatewayError('INVALID_MESSAGE', { message: 'Invalid embeddings request', issues: zodIssues(parsed.error) });
+    }
+    this.completions.embeddings(parsed.data, identity, req, res);
   }
 
   @Get('models')
-  models(): { object: 'list'; data: { id: string; object: 'model'; created: number; owned_by: string }[] } {
-    return {
-      object: 'list',
-      data: this.completions.models().map((id) => ({ id, object: 'model', created: 0, owned_by: 'agent-gateway' })),
-    };
+  models(): { object: 'list'; data: ModelView[] } {
+    return { object: 'list', data: this.completions.models().map(modelView) };
   }
+
+  @Get('models/:id')
+  model(@Param('id') id: string): ModelView {
+    if (!this.completions.models().includes(id)) {
+      throw new GatewayError('MODEL_NOT_FOUND', { message: `The model '${id}' does not exist or you do not have access to it` });
+    }
+    return modelView(id);
+  }
+}
+
+function modelView(id: string): ModelView {
+  return { id, object: 'model', created: 0, owned_by: 'agent-gateway' };
 }

@@ -1,92 +1,93 @@
 import { randomUUID } from 'node:crypto';
-import type { ServerResponse } from 'node:http';
-import { Inject, Injectable } from '@nestjs/common';
-import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { finalize, takeUntil } from 'rxjs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Injectable } from '@nestjs/common';
+import { map } from 'rxjs';
 import type { Identity } from '../auth/api-key.service.js';
-import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig } from '../config/config.schema.js';
-import { KeyConcurrency } from '../http/key-concurrency.js';
-import { LlmProvider } from '../llm/llm-provider.js';
-import type { ActiveRequest } from '../requests/active-request.js';
-import { RequestRegistry } from '../requests/request-registry.service.js';
-import { cancellation, StopService } from '../stops/stop.service.js';
-import type { ChatCompletionBody } from './chat-completion-body.js';
-import { CompletionReplies, type Exchange } from './completion-replies.js';
+import { GatewayError } from '../common/gateway-error.js';
+import type { LlmMessage } from '../llm/llm-events.js';
+import { ModelRouter } from '../llm/model-router.js';
+import type { RelayPart } from '../llm/relay-part.js';
+import { collectEvents, encodeEvents } from '../model-calls/event-frames.js';
+import { ModelCalls } from '../model-calls/model-call.service.js';
+import type { WirePart } from '../model-calls/wire-api.js';
+import type { ChatCompletionBody, EmbeddingsBody } from './chat-completion-body.js';
+import { ChatChunkEncoder, chatCompletion } from './chat-frames.js';
+import { chatRequest } from './chat-request.js';
+import { OPENAI_CHAT, OPENAI_EMBEDDINGS } from './openai-chat.api.js';
 
 /**
- * `POST /v1/chat/completions`, through the same RequestRegistry and
- * LlmProvider as WebSocket requests: the client closing its connection is an
- * event (`close` on the response) that completes the request's cancel
- * subject, and the unsubscribe aborts the upstream call — while streaming,
- * while waiting for a non-streamed answer, and before the first byte alike.
+ * OpenAI's chat completions and embeddings, over ModelCalls. An upstream
+ * that speaks OpenAI's format gets the client's body as it came (its extra
+ * fields kept) and the client its answer as it came, renamed; any other is
+ * reached through the gateway's events and written back as chunks.
  */
 @Injectable()
 export class CompletionsService {
   constructor(
-    private readonly registry: RequestRegistry,
-    private readonly llm: LlmProvider,
-    private readonly stops: StopService,
-    private readonly replies: CompletionReplies,
-    private readonly concurrency: KeyConcurrency,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @InjectPinoLogger(CompletionsService.name) private readonly logger: PinoLogger,
+    private readonly calls: ModelCalls,
+    private readonly router: ModelRouter,
   ) {}
 
-  /** The upstream name of a model a client asks for. */
-  upstreamModel(requested: string | undefined): string {
-    if (!requested) return this.config.llm.model;
-    return this.config.llm.modelMap[requested] ?? requested;
-  }
-
-  /** The names clients may use: the configured model and the mapped ones. */
-  models(): string[] {
-    return [...new Set([this.llm.descriptor.model, ...Object.keys(this.config.llm.modelMap)])];
-  }
-
-  /** Throws CONCURRENCY_LIMITED when the key already runs HTTP_MAX_CONCURRENT_PER_KEY requests. */
-  handle(body: ChatCompletionBody, identity: Identity, res: ServerResponse): void {
+  chat(body: ChatCompletionBody, identity: Identity, req: IncomingMessage, res: ServerResponse): void {
+    const route = this.router.route(body.model);
     const requestId = `chatcmpl-${randomUUID().replaceAll('-', '')}`;
-    const releaseSlot = this.concurrency.acquire(identity.userId);
-    const request = this.register(requestId, identity, releaseSlot);
-    const exchange: Exchange = {
-      request,
+    const streaming = body.stream === true;
+    const includeUsage = body.stream_options?.include_usage === true;
+    const request = chatRequest(body, route.model);
+    const relayed = route.provider.relays.includes('openai-chat');
+    const head = { id: requestId, model: route.name, created: Math.floor(Date.now() / 1000) };
+    this.calls.run(
+      {
+        api: OPENAI_CHAT,
+        route,
+        requestId,
+        streaming,
+        prompt: { messages: request.messages, ...(request.tools && { tools: request.tools }) },
+        ...(request.params?.maxTokens !== undefined && { limit: request.params.maxTokens }),
+        parts: (options) => {
+          if (relayed) {
+            return route.provider.relay('openai-chat', { ...body, model: route.model }, options).pipe(map((part) => chatPart(part, includeUsage)));
+          }
+          const events$ = route.provider.stream(request, options);
+          return streaming ? encodeEvents(events$, new ChatChunkEncoder(head, includeUsage)) : collectEvents(events$, (events) => chatCompletion(head, events));
+        },
+      },
+      identity,
+      req,
       res,
-      streaming: body.stream === true,
-      includeUsage: body.stream_options?.include_usage === true,
-      log: this.logger.logger.child({ request_id: requestId, user_id: identity.userId }),
-    };
-    const limit = body.max_completion_tokens ?? body.max_tokens ?? undefined;
-    res.setHeader('x-request-id', requestId);
-    // The disconnect is an event, not something to poll for.
-    res.once('close', () => {
-      if (!res.writableFinished) this.stops.one(request, cancellation('CLIENT_CLOSED_REQUEST', 'disconnect'));
-    });
-    request.usage.startRound();
-    this.llm
-      .completion({ ...body, model: this.upstreamModel(body.model) })
-      .pipe(
-        // Above takeUntil: runs right after the upstream call is aborted.
-        finalize(() => this.replies.upstreamClosed(exchange, limit)),
-        takeUntil(request.cancelled$),
-        finalize(() => {
-          this.registry.release(request);
-          releaseSlot();
-        }),
-      )
-      .subscribe({
-        next: (part) => this.replies.forward(part, exchange),
-        error: (error: unknown) => this.replies.fail(error, exchange),
-        complete: () => this.replies.complete(exchange, limit),
-      });
+    );
   }
 
-  private register(requestId: string, identity: Identity, releaseSlot: () => void): ActiveRequest {
-    try {
-      return this.registry.register(requestId, { sessionId: `http:${requestId}`, userId: identity.userId, transport: 'http' }, 1);
-    } catch (error) {
-      releaseSlot();
-      throw error;
+  embeddings(body: EmbeddingsBody, identity: Identity, req: IncomingMessage, res: ServerResponse): void {
+    const route = this.router.route(body.model);
+    if (!route.provider.relays.includes('openai-embeddings')) {
+      throw new GatewayError('MODEL_NOT_SUPPORTED', { message: `The model '${route.name}' has no embeddings (its upstream does not make them)` });
     }
+    const texts: LlmMessage[] = (Array.isArray(body.input) ? body.input : [body.input]).map((input) => ({ role: 'user', content: String(input) }));
+    this.calls.run(
+      {
+        api: OPENAI_EMBEDDINGS,
+        route,
+        requestId: `emb-${randomUUID().replaceAll('-', '')}`,
+        streaming: false,
+        prompt: { messages: texts },
+        parts: (options) => route.provider.relay('openai-embeddings', { ...body, model: route.model }, options).pipe(map((part) => chatPart(part, false))),
+      },
+      identity,
+      req,
+      res,
+    );
   }
+
+  /** The names clients may use. */
+  models(): string[] {
+    return this.router.models();
+  }
+}
+
+/** An upstream's chunk as the client gets it; the usage chunk only if the client asked for it (the provider always is). */
+function chatPart(part: RelayPart, includeUsage: boolean): WirePart {
+  if (part.type === 'response') return { type: 'whole', body: part.body, events: part.events };
+  const usageOnly = part.events.length > 0 && part.events.every((event) => event.type === 'usage');
+  return { type: 'frame', data: usageOnly && !includeUsage ? '' : `data: ${part.data}\n\n`, events: part.events };
 }

@@ -10,19 +10,55 @@ import { type Env, envSchema, splitList } from './env.schema.js';
 export type AppConfig = ReturnType<typeof toConfig>;
 
 /** `client-name=upstream-name,…` */
-function parseModelMap(raw: string): Record<string, string> {
+/** Where a model name leads: an upstream, and that upstream's name for it. */
+export interface ModelTarget {
+  upstream: 'default' | 'openai' | 'anthropic' | 'simulated';
+  model: string;
+}
+
+const UPSTREAM_PREFIX = /^(openai|anthropic|simulated):(.*)$/;
+
+/** `name=upstream-name`, or `name=anthropic:upstream-name` (`openai:`, `simulated:`) for another upstream than the default. */
+function parseModelMap(raw: string): Record<string, ModelTarget> {
   return Object.fromEntries(
     splitList(raw).map((pair) => {
-      const [from, to] = pair.split('=').map((part) => part.trim());
-      if (!from || !to) throw new ConfigError(`LLM_MODEL_MAP: "${pair}" is not name=upstream-name`);
-      return [from, to];
+      const at = pair.indexOf('=');
+      const from = pair.slice(0, at).trim();
+      const to = pair.slice(at + 1).trim();
+      if (at < 0 || !from || !to) throw new ConfigError(`LLM_MODEL_MAP: "${pair}" is not name=upstream-name`);
+      const prefixed = UPSTREAM_PREFIX.exec(to);
+      const target: ModelTarget = prefixed
+        ? { upstream: prefixed[1] as ModelTarget['upstream'], model: prefixed[2] || from }
+        : { upstream: 'default', model: to };
+      return [from, target];
     }),
   );
 }
 
+export interface NamedKey {
+  /** Shown in usage records and metrics instead of the key. */
+  name?: string;
+  key: string;
+}
+
+const NAMED_KEY = /^([A-Za-z0-9_.-]{1,64}):(.+)$/;
+
+/** `name:key` or a bare key (a key that holds a colon must then be named). */
+function parseKeys(raw: string): NamedKey[] {
+  return splitList(raw).map((entry) => {
+    const named = NAMED_KEY.exec(entry);
+    return named ? { name: named[1], key: named[2] } : { key: entry };
+  });
+}
+
+/** Header names, lower case; a trailing `*` matches any name that starts so. */
+function parseHeaderList(raw: string): string[] {
+  return splitList(raw).map((name) => name.toLowerCase());
+}
+
 function toConfig(env: Env) {
-  const apiKeys = splitList(env.GATEWAY_API_KEYS);
-  const adminKeys = splitList(env.GATEWAY_ADMIN_KEYS);
+  const apiKeys = parseKeys(env.GATEWAY_API_KEYS);
+  const adminKeys = parseKeys(env.GATEWAY_ADMIN_KEYS);
   return {
     env: env.NODE_ENV,
     production: env.NODE_ENV === 'production',
@@ -74,13 +110,24 @@ function toConfig(env: Env) {
       firstTokenTimeoutMs: env.LLM_FIRST_TOKEN_TIMEOUT_MS,
       idleTimeoutMs: env.LLM_IDLE_TIMEOUT_MS,
       requestTimeoutMs: env.LLM_REQUEST_TIMEOUT_MS,
-      /** Model names clients ask for on the HTTP endpoint → the upstream's names. */
+      /** What LLM_BASE_URL speaks: OpenAI's chat completions, or Anthropic's Messages. */
+      provider: env.LLM_PROVIDER,
+      /** Model names clients ask for on the HTTP APIs → an upstream and its name. */
       modelMap: parseModelMap(env.LLM_MODEL_MAP),
+      /** When set, the only names clients may ask for; others are MODEL_NOT_FOUND. */
+      allowedModels: splitList(env.LLM_ALLOWED_MODELS),
+      anthropic: { baseUrl: env.ANTHROPIC_BASE_URL?.replace(/\/+$/, ''), apiKey: env.ANTHROPIC_API_KEY },
     },
     httpApi: {
       maxBodyBytes: env.HTTP_MAX_BODY_BYTES,
-      /** Chat completions in flight and tasks running, together, per API key. */
+      /** Model calls in flight and tasks running, together, per API key. */
       maxConcurrentPerKey: env.HTTP_MAX_CONCURRENT_PER_KEY,
+      /** Origins allowed to call from a browser (`*`: any); empty: no CORS headers at all. */
+      corsOrigins: splitList(env.HTTP_CORS_ORIGINS),
+      forwardRequestHeaders: parseHeaderList(env.HTTP_FORWARD_REQUEST_HEADERS),
+      forwardResponseHeaders: parseHeaderList(env.HTTP_FORWARD_RESPONSE_HEADERS),
+      /** Usage records kept in memory for GET /v1/usage/records (the totals are kept whatever this says). */
+      usageRecordsKept: env.USAGE_RECORDS_KEPT,
     },
     tts: {
       provider: env.TTS_PROVIDER,

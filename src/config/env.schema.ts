@@ -66,8 +66,20 @@ export const envSchema = z.object({
   LLM_IDLE_TIMEOUT_MS: int(60_000, 1),
   LLM_REQUEST_TIMEOUT_MS: int(300_000, 1),
   LLM_MODEL_MAP: z.string().default(''),
+  LLM_PROVIDER: z.enum(['openai', 'anthropic']).default('openai'),
+  LLM_ALLOWED_MODELS: z.string().default(''),
+  ANTHROPIC_BASE_URL: optionalUrl,
+  ANTHROPIC_API_KEY: z.string().default(''),
   HTTP_MAX_BODY_BYTES: int(10 * 1024 * 1024, 1024),
-  HTTP_MAX_CONCURRENT_PER_KEY: int(32, 1),
+  HTTP_MAX_CONCURRENT_PER_KEY: int(256, 1),
+  HTTP_CORS_ORIGINS: z.string().default('*'),
+  HTTP_FORWARD_REQUEST_HEADERS: z
+    .string()
+    .default('openai-organization,openai-project,openai-beta,anthropic-version,anthropic-beta,x-request-id,user-agent'),
+  HTTP_FORWARD_RESPONSE_HEADERS: z
+    .string()
+    .default('x-ratelimit-*,anthropic-ratelimit-*,openai-processing-ms,openai-version,retry-after-ms'),
+  USAGE_RECORDS_KEPT: int(1000, 0),
   GATEWAY_ADMIN_KEYS: z.string().default(''),
 
   TTS_PROVIDER: z.enum(['auto', 'espeak', 'openai', 'dashscope', 'none']).default('auto'),

@@ -10,14 +10,21 @@ function openAiErrorType(status: number): string {
   return 'invalid_request_error';
 }
 
-/** `{"error": {message, type, code, param}}`, as OpenAI writes its errors. */
-export function openAiErrorBody(error: GatewayError, status = error.status, message = error.message): object {
+/** A provider's own error fields, passed on as it wrote them (`context_length_exceeded` stays that). */
+export interface UpstreamErrorFields {
+  type?: string;
+  code?: string | null;
+  param?: string | null;
+}
+
+/** `{"error": {message, type, code, param}}`, as OpenAI writes its errors; a provider's own fields win over the gateway's. */
+export function openAiErrorBody(error: GatewayError, status = error.status, message = error.message, provider?: UpstreamErrorFields): object {
   return {
     error: {
       message,
-      type: openAiErrorType(status),
-      code: error.code,
-      param: null,
+      type: provider?.type ?? openAiErrorType(status),
+      code: provider && provider.code !== undefined ? provider.code : error.code,
+      param: provider?.param ?? null,
       ...(error.issues && { issues: error.issues }),
     },
   };

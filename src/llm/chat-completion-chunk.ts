@@ -1,12 +1,8 @@
 import type { LlmEvent, ProviderUsage } from './llm-events.js';
 import { UpstreamError } from './upstream-error.js';
 
-/**
- * Turns one `chat.completion.chunk` (the data of one SSE event) into events.
- * Providers differ at the edges (vLLM sends `choices: null` with the usage,
- * DashScope streams `reasoning_content`), so every field is optional here.
- */
-export function chunkToEvents(data: string): LlmEvent[] {
+/** One `chat.completion.chunk` (the data of one SSE event), parsed. */
+export function parseChunk(data: string): Record<string, unknown> {
   let chunk: unknown;
   try {
     chunk = JSON.parse(data);
@@ -14,6 +10,20 @@ export function chunkToEvents(data: string): LlmEvent[] {
     throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `chunk is not JSON: ${data}`, undefined, error);
   }
   if (!isObject(chunk)) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `chunk is not an object: ${data}`);
+  return chunk;
+}
+
+/** Turns one SSE event's data into events (see chunkEvents). */
+export function chunkToEvents(data: string): LlmEvent[] {
+  return chunkEvents(parseChunk(data));
+}
+
+/**
+ * What one parsed chunk says, as events. Providers differ at the edges (vLLM
+ * sends `choices: null` with the usage, DashScope streams `reasoning_content`,
+ * OpenRouter, vLLM and Ollama `reasoning`), so every field is optional here.
+ */
+export function chunkEvents(chunk: Record<string, unknown>): LlmEvent[] {
   if (isObject(chunk.error)) {
     const message = typeof chunk.error.message === 'string' ? chunk.error.message : JSON.stringify(chunk.error);
     throw new UpstreamError('UPSTREAM_ERROR', `error event in stream: ${message}`);
@@ -23,9 +33,8 @@ export function chunkToEvents(data: string): LlmEvent[] {
   const choice = Array.isArray(chunk.choices) && isObject(chunk.choices[0]) ? chunk.choices[0] : undefined;
   const delta = choice && isObject(choice.delta) ? choice.delta : undefined;
   if (delta) {
-    if (typeof delta.reasoning_content === 'string' && delta.reasoning_content !== '') {
-      events.push({ type: 'reasoning', text: delta.reasoning_content });
-    }
+    const reasoning = delta.reasoning_content ?? delta.reasoning;
+    if (typeof reasoning === 'string' && reasoning !== '') events.push({ type: 'reasoning', text: reasoning });
     if (typeof delta.content === 'string' && delta.content !== '') {
       events.push({ type: 'text', text: delta.content });
     }
@@ -44,6 +53,8 @@ export function completionEvents(completion: Record<string, unknown>): LlmEvent[
   const events: LlmEvent[] = [];
   const choice = Array.isArray(completion.choices) && isObject(completion.choices[0]) ? completion.choices[0] : undefined;
   const message = choice && isObject(choice.message) ? choice.message : undefined;
+  const reasoning = message?.reasoning_content ?? message?.reasoning;
+  if (typeof reasoning === 'string' && reasoning !== '') events.push({ type: 'reasoning', text: reasoning });
   if (message && typeof message.content === 'string' && message.content !== '') {
     events.push({ type: 'text', text: message.content });
   }
@@ -79,6 +90,6 @@ function numberOr(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
 }
 
-function isObject(value: unknown): value is Record<string, unknown> {
+export function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

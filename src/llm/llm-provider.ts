@@ -1,26 +1,29 @@
 import type { Observable } from 'rxjs';
-import type { ChatMessage, ToolDefinition } from '@agent-gateway/protocol';
+import type { CallOptions, RelayBody, RelayPart, WireFormat } from './relay-part.js';
 import type { LlmDescriptor, LlmEvent, LlmRequest } from './llm-events.js';
-import type { CompletionBody, CompletionPart } from './completion-part.js';
-import { synthesizeCompletion } from './completion-synthesis.js';
 
 /**
- * The upstream model. `stream()` returns a cold Observable: nothing is sent
+ * An upstream model. `stream()` returns a cold Observable: nothing is sent
  * before it is subscribed, and unsubscribing tears the call down (aborts the
  * HTTP request, which closes its connection). It errors with an UpstreamError.
  */
 export abstract class LlmProvider {
   abstract readonly descriptor: LlmDescriptor;
-  abstract stream(request: LlmRequest): Observable<LlmEvent>;
+  abstract stream(request: LlmRequest, options?: CallOptions): Observable<LlmEvent>;
+
+  /** The wire formats this provider speaks itself (see relay()). */
+  readonly relays: readonly WireFormat[] = [];
 
   /**
-   * A client's chat-completions body, for the OpenAI-compatible endpoint:
-   * cold and torn down like `stream()`. By default the reply is `stream()`'s,
-   * written in OpenAI's format; a provider that speaks it passes the body on.
+   * A client's body in one of `relays`, passed on: cold and torn down like
+   * `stream()`. Only called for a format the provider lists.
    */
-  completion(body: CompletionBody): Observable<CompletionPart> {
-    const messages = Array.isArray(body.messages) ? (body.messages as ChatMessage[]) : [];
-    const tools = Array.isArray(body.tools) ? (body.tools as ToolDefinition[]) : undefined;
-    return synthesizeCompletion(this.stream({ messages, ...(tools && { tools }) }), body);
+  /** Lets go of the provider's connections, at shutdown. */
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  relay(format: WireFormat, _body: RelayBody, _options?: CallOptions): Observable<RelayPart> {
+    throw new Error(`${this.descriptor.provider} does not relay ${format}`);
   }
 }

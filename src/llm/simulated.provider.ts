@@ -1,8 +1,11 @@
-import { concat, defer, from, map, type Observable, take, timer } from 'rxjs';
+import { concat, defer, from, map, type Observable, of, take, timer } from 'rxjs';
 import { languageOf } from '../common/language-of.js';
-import type { LlmDescriptor, LlmEvent, LlmRequest } from './llm-events.js';
+import type { LlmDescriptor, LlmEvent, LlmMessage, LlmRequest } from './llm-events.js';
 import { LlmProvider } from './llm-provider.js';
+import type { RelayBody, RelayPart, WireFormat } from './relay-part.js';
+import { simulatedEmbeddings } from './simulated-embeddings.js';
 import { CHINESE_REPLY, ENGLISH_REPLY } from './simulated-corpus.js';
+import { countPromptTokens } from './token-count.js';
 
 export interface SimulatedOptions {
   tokensPerSecond: number;
@@ -21,6 +24,7 @@ const TIME_TOOL = 'get_current_time';
  */
 export class SimulatedProvider extends LlmProvider {
   readonly descriptor: LlmDescriptor = { provider: 'simulated', model: 'simulated', simulated: true };
+  override readonly relays: readonly WireFormat[] = ['openai-embeddings'];
   private readonly english: string[];
   private readonly chinese: string[];
 
@@ -32,7 +36,7 @@ export class SimulatedProvider extends LlmProvider {
 
   stream(request: LlmRequest): Observable<LlmEvent> {
     return defer(() => {
-      const promptTokens = estimateTokens(request.messages.map((m) => m.content ?? '').join('\n'));
+      const promptTokens = countPromptTokens(request.messages, request.tools);
       const last = request.messages.at(-1);
       const question = lastUserText(request);
       const wantsTime = last?.role === 'user' && TIME_QUESTION.test(question) && request.tools?.some((t) => t.function.name === TIME_TOOL);
@@ -46,6 +50,19 @@ export class SimulatedProvider extends LlmProvider {
       const corpus = languageOf(question) === 'zh' ? this.chinese : this.english;
       const words = Array.from({ length: this.options.replyTokens }, (_, i) => corpus[i % corpus.length]);
       return this.speak(words, promptTokens);
+    });
+  }
+
+  /** Embeddings without a model: the same text always gets the same unit vector, so a knowledge base can be tried. */
+  override relay(_format: WireFormat, body: RelayBody): Observable<RelayPart> {
+    return defer(() => {
+      const answer = simulatedEmbeddings(body);
+      const usage = answer.usage;
+      return of<RelayPart>({
+        type: 'response',
+        body: answer,
+        events: [{ type: 'usage', usage: { prompt_tokens: usage.prompt_tokens, completion_tokens: 0, total_tokens: usage.total_tokens } }],
+      });
     });
   }
 
@@ -66,8 +83,9 @@ export class SimulatedProvider extends LlmProvider {
 }
 
 function lastUserText(request: LlmRequest): string {
-  const last = request.messages.findLast((m) => m.role === 'user');
-  return last?.content ?? '';
+  const last = request.messages.findLast((m): m is Extract<LlmMessage, { role: 'user' }> => m.role === 'user');
+  if (!last) return '';
+  return typeof last.content === 'string' ? last.content : last.content.map((part) => (part.type === 'text' ? part.text : '')).join('');
 }
 
 /** The simulated answer to a time question, from get_current_time's result. */
@@ -92,9 +110,4 @@ function tokenize(text: string, locale: string): string[] {
     else tokens.push(segment);
   }
   return tokens;
-}
-
-/** A rough figure (about four characters a token) for a prompt nobody tokenized. */
-function estimateTokens(text: string): number {
-  return Math.max(1, Math.ceil(text.length / 4));
 }

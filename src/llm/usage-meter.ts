@@ -1,48 +1,76 @@
-import type { Usage } from '@agent-gateway/protocol';
-import type { LlmEvent, ProviderUsage } from './llm-events.js';
+import type { ToolDefinition, Usage } from '@agent-gateway/protocol';
+import type { LlmEvent, LlmMessage, ProviderUsage } from './llm-events.js';
+import { countPromptTokens, countTextTokens } from './token-count.js';
+
+/** A model call's prompt, kept to be counted only if the provider never reports its usage. */
+export interface RoundPrompt {
+  messages: readonly LlmMessage[];
+  tools?: readonly ToolDefinition[];
+}
 
 interface Round {
-  chunks: number;
+  prompt?: RoundPrompt;
+  /** What the model generated (text, reasoning, tool calls), to count when the provider's figure never came. */
+  generated: string[];
   provider?: ProviderUsage;
+  finished: boolean;
 }
 
 /**
  * Tokens of one reply, over all its model calls (a reply with tool calls
  * makes several). For each call the provider's own figure wins when it sent
- * one (it comes last, so a cut stream never has it); otherwise every chunk of
- * content counts as one token, which is how OpenAI-style servers stream.
+ * one (it comes last, so a cut stream never has it); otherwise the prompt
+ * and what was generated until the cut are counted with a tokenizer, and the
+ * whole is marked `estimated`.
  */
 export class UsageMeter {
   private readonly rounds: Round[] = [];
 
   /** A new model call begins. */
-  startRound(): Round {
-    const round: Round = { chunks: 0 };
-    this.rounds.push(round);
-    return round;
+  startRound(prompt?: RoundPrompt): void {
+    this.rounds.push({ ...(prompt && { prompt }), generated: [], finished: false });
   }
 
   observe(event: LlmEvent): void {
-    const round = this.rounds.at(-1) ?? this.startRound();
+    const round = this.rounds.at(-1) ?? this.newRound();
     if (event.type === 'usage') round.provider = event.usage;
-    else if (event.type === 'text' || event.type === 'reasoning' || event.type === 'tool_call') round.chunks += 1;
+    else if (event.type === 'finish') round.finished = true;
+    else if (event.type === 'text' || event.type === 'reasoning') round.generated.push(event.text);
+    else round.generated.push((event.name ?? '') + (event.arguments ?? ''));
+  }
+
+  /** The model said it was done with its last call: all that is left to come is the usage. */
+  get finished(): boolean {
+    return this.rounds.at(-1)?.finished ?? false;
+  }
+
+  /** Whether every call's usage came from its provider. */
+  get reported(): boolean {
+    return this.rounds.length > 0 && this.rounds.every((round) => round.provider);
   }
 
   get completionTokens(): number {
-    return this.rounds.reduce((sum, round) => sum + (round.provider?.completion_tokens ?? round.chunks), 0);
+    return this.rounds.reduce((sum, round) => sum + (round.provider?.completion_tokens ?? countTextTokens(round.generated.join(''))), 0);
   }
 
   toUsage(): Usage {
-    const reported = this.rounds.flatMap((round) => (round.provider ? [round.provider] : []));
-    if (reported.length === 0 || reported.length < this.rounds.length) {
-      return { prompt_tokens: null, completion_tokens: this.completionTokens, total_tokens: null, source: 'counted' };
+    let prompt: number | null = 0;
+    let completion = 0;
+    for (const round of this.rounds) {
+      completion += round.provider?.completion_tokens ?? countTextTokens(round.generated.join(''));
+      const roundPrompt = round.provider?.prompt_tokens ?? (round.prompt && countPromptTokens(round.prompt.messages, round.prompt.tools));
+      prompt = prompt === null || roundPrompt === undefined ? null : prompt + roundPrompt;
     }
-    const sum = (pick: (usage: ProviderUsage) => number) => reported.reduce((n, usage) => n + pick(usage), 0);
     return {
-      prompt_tokens: sum((u) => u.prompt_tokens),
-      completion_tokens: sum((u) => u.completion_tokens),
-      total_tokens: sum((u) => u.total_tokens),
-      source: 'provider',
+      prompt_tokens: prompt,
+      completion_tokens: completion,
+      total_tokens: prompt === null ? null : prompt + completion,
+      source: this.reported ? 'provider' : 'estimated',
     };
+  }
+
+  private newRound(): Round {
+    this.startRound();
+    return this.rounds.at(-1)!;
   }
 }

@@ -70,9 +70,9 @@ export class MetricsService {
   });
 
   readonly httpResponses = new Counter({
-    name: 'gateway_http_chat_responses_total',
-    help: 'Responses of /v1/chat/completions by status; 499 is a client that closed its request',
-    labelNames: ['status'] as const,
+    name: 'gateway_http_model_responses_total',
+    help: 'Answers of the HTTP model APIs (chat completions, responses, messages, Ollama, embeddings), by API and status; 499 is a client that closed its request',
+    labelNames: ['api', 'status'] as const,
     registers: [this.registry],
   });
 

@@ -17,7 +17,13 @@ export interface RequestOwner {
   sessionId: string;
   /** The API key's identity. */
   userId: string;
+  /** The key's name, when it has one (usage records and metrics show it; otherwise the userId). */
+  keyName?: string;
   transport: Transport;
+  /** The API the client spoke (`ws`, `openai-chat`, `anthropic-messages`…), for usage records. */
+  api?: string;
+  /** The model the client asked for, by its name. */
+  model?: string;
 }
 
 /**
@@ -36,6 +42,7 @@ export class ActiveRequest {
   readonly cancelled$: Observable<Cancellation> = this.cancelSubject.asObservable();
   private cancellationValue?: Cancellation;
   private upstreamClosedAfter?: number;
+  private failedValue = false;
 
   constructor(
     readonly id: string,
@@ -51,6 +58,15 @@ export class ActiveRequest {
   /** Milliseconds from the cancel being received to the model stream's abort, once that happened (for the INTERRUPT_ACK). */
   get upstreamClosedMs(): number | undefined {
     return this.upstreamClosedAfter;
+  }
+
+  /** It ended with an error (the provider's, or the gateway's): its usage record says so. */
+  get failed(): boolean {
+    return this.failedValue;
+  }
+
+  markFailed(): void {
+    this.failedValue = true;
   }
 
   /** Returns false when the request was already cancelled: the first reason wins. */

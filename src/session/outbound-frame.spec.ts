@@ -21,7 +21,7 @@ describe('jsonFrame', () => {
       voice_stream_seq: -1,
       content: {},
       interrupted: false,
-      usage: { prompt_tokens: null, completion_tokens: 0, total_tokens: null, source: 'counted' },
+      usage: { prompt_tokens: null, completion_tokens: 0, total_tokens: null, source: 'estimated' },
       timing: { first_token_ms: null, total_ms: 1 },
       voice_frames: 12,
     };

@@ -143,6 +143,13 @@ export class TestClient {
     await this.waitFor('RESPONSE', () => this.textsOf(requestId).length >= count, { timeoutMs });
   }
 
+  /** The text (not the reasoning) of a request's frames so far, joined. */
+  textOf(requestId: string): string {
+    return this.textsOf(requestId)
+      .map(({ content }) => ('text' in content ? content.text : ''))
+      .join('');
+  }
+
   textsOf(requestId: string): TextDeltaPayload[] {
     return this.responsesOf(requestId).filter(isTextDeltaPayload);
   }
