@@ -4,6 +4,9 @@ import { RedisModule } from './redis/redis.module.js';
 import { ConfigModule } from './config/config.module.js';
 import { type AppConfig, loadConfig } from './config/config.schema.js';
 import { CompletionsModule } from './completions/completions.module.js';
+import { MessagesModule } from './messages/messages.module.js';
+import { OllamaModule } from './ollama/ollama.module.js';
+import { ResponsesModule } from './responses/responses.module.js';
 import { DemoModule } from './demo/demo.module.js';
 import { GatewayModule } from './gateway/gateway.module.js';
 import { LoggingModule } from './logging/logging.module.js';
@@ -26,6 +29,9 @@ export class AppModule {
         GatewayModule,
         UsageModule,
         CompletionsModule,
+        ResponsesModule,
+        MessagesModule,
+        OllamaModule,
         TasksModule,
         LifecycleModule,
         DemoModule,

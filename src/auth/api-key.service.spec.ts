@@ -20,6 +20,15 @@ describe('ApiKeyService', () => {
     expect(service.authenticate(undefined)).toBeUndefined();
   });
 
+  it('names a named key (name:key), never showing the key, and keeps the identity the bare key would have', () => {
+    const named = new ApiKeyService(loadConfig({ GATEWAY_API_KEYS: 'alice:sk-alpha,sk-beta', GATEWAY_ADMIN_KEYS: 'ops:sk-ops' }));
+    const bare = new ApiKeyService(loadConfig({ GATEWAY_API_KEYS: 'sk-alpha' }));
+    expect(named.authenticate('sk-alpha')).toEqual({ userId: bare.authenticate('sk-alpha')?.userId, keyName: 'alice', admin: false });
+    expect(named.authenticate('sk-beta')?.keyName).toBeUndefined();
+    expect(named.authenticate('sk-ops')).toMatchObject({ keyName: 'ops', admin: true });
+    expect(named.authenticate('alice:sk-alpha')).toBeUndefined();
+  });
+
   it('knows operator keys, which are gateway keys too', () => {
     const service = new ApiKeyService(loadConfig({ GATEWAY_API_KEYS: 'user-key', GATEWAY_ADMIN_KEYS: 'ops-key' }));
     expect(service.authenticate('user-key')?.admin).toBe(false);

@@ -19,7 +19,8 @@ export function chatRequest(body: ChatCompletionBody, model: string): LlmRequest
 
 export function chatParams(body: ChatCompletionBody): GenerationParams {
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
-  const stop = typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? body.stop.filter((s) => typeof s === 'string') : undefined;
+  const stop =
+    typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? body.stop.filter((s) => typeof s === 'string') : undefined;
   return {
     ...(maxTokens !== undefined && { maxTokens }),
     ...(typeof body.temperature === 'number' && { temperature: body.temperature }),

@@ -46,10 +46,14 @@ export class CompletionsService {
         ...(request.params?.maxTokens !== undefined && { limit: request.params.maxTokens }),
         parts: (options) => {
           if (relayed) {
-            return route.provider.relay('openai-chat', { ...body, model: route.model }, options).pipe(map((part) => chatPart(part, includeUsage)));
+            return route.provider
+              .relay('openai-chat', { ...body, model: route.model }, options)
+              .pipe(map((part) => chatPart(part, includeUsage)));
           }
           const events$ = route.provider.stream(request, options);
-          return streaming ? encodeEvents(events$, new ChatChunkEncoder(head, includeUsage)) : collectEvents(events$, (events) => chatCompletion(head, events));
+          return streaming
+            ? encodeEvents(events$, new ChatChunkEncoder(head, includeUsage))
+            : collectEvents(events$, (events) => chatCompletion(head, events));
         },
       },
       identity,
@@ -61,9 +65,14 @@ export class CompletionsService {
   embeddings(body: EmbeddingsBody, identity: Identity, req: IncomingMessage, res: ServerResponse): void {
     const route = this.router.route(body.model);
     if (!route.provider.relays.includes('openai-embeddings')) {
-      throw new GatewayError('MODEL_NOT_SUPPORTED', { message: `The model '${route.name}' has no embeddings (its upstream does not make them)` });
+      throw new GatewayError('MODEL_NOT_SUPPORTED', {
+        message: `The model '${route.name}' has no embeddings (its upstream does not make them)`,
+      });
     }
-    const texts: LlmMessage[] = (Array.isArray(body.input) ? body.input : [body.input]).map((input) => ({ role: 'user', content: String(input) }));
+    const texts: LlmMessage[] = (Array.isArray(body.input) ? body.input : [body.input]).map((input) => ({
+      role: 'user',
+      content: String(input),
+    }));
     this.calls.run(
       {
         api: OPENAI_EMBEDDINGS,
@@ -71,7 +80,8 @@ export class CompletionsService {
         requestId: `emb-${randomUUID().replaceAll('-', '')}`,
         streaming: false,
         prompt: { messages: texts },
-        parts: (options) => route.provider.relay('openai-embeddings', { ...body, model: route.model }, options).pipe(map((part) => chatPart(part, false))),
+        parts: (options) =>
+          route.provider.relay('openai-embeddings', { ...body, model: route.model }, options).pipe(map((part) => chatPart(part, false))),
       },
       identity,
       req,

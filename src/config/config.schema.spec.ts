@@ -9,10 +9,21 @@ describe('loadConfig', () => {
     expect(config.llm.baseUrl).toBeUndefined();
   });
 
-  it('splits and trims API keys', () => {
-    const config = loadConfig({ GATEWAY_API_KEYS: ' a , b,,c ' });
-    expect(config.auth.apiKeys).toEqual(['a', 'b', 'c']);
+  it('splits and trims API keys, named (name:key) or not', () => {
+    const config = loadConfig({ GATEWAY_API_KEYS: ' a , alice:sk-b,,c ' });
+    expect(config.auth.apiKeys).toEqual([{ key: 'a' }, { name: 'alice', key: 'sk-b' }, { key: 'c' }]);
     expect(config.auth.openMode).toBe(false);
+  });
+
+  it('maps model names to an upstream and its name', () => {
+    const config = loadConfig({ LLM_MODEL_MAP: 'gpt-4o=fake, claude=anthropic:claude-up, sim=simulated:, llama3:8b=llama3' });
+    expect(config.llm.modelMap).toEqual({
+      'gpt-4o': { upstream: 'default', model: 'fake' },
+      claude: { upstream: 'anthropic', model: 'claude-up' },
+      sim: { upstream: 'simulated', model: 'sim' },
+      'llama3:8b': { upstream: 'default', model: 'llama3' },
+    });
+    expect(() => loadConfig({ LLM_MODEL_MAP: 'nothing' })).toThrow(/LLM_MODEL_MAP/);
   });
 
   it('refuses to start without keys in production', () => {

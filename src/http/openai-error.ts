@@ -18,7 +18,12 @@ export interface UpstreamErrorFields {
 }
 
 /** `{"error": {message, type, code, param}}`, as OpenAI writes its errors; a provider's own fields win over the gateway's. */
-export function openAiErrorBody(error: GatewayError, status = error.status, message = error.message, provider?: UpstreamErrorFields): object {
+export function openAiErrorBody(
+  error: GatewayError,
+  status = error.status,
+  message = error.message,
+  provider?: UpstreamErrorFields,
+): object {
   return {
     error: {
       message,

@@ -87,7 +87,11 @@ export class AnthropicDecoder implements StreamDecoder {
         return [
           {
             type: 'usage',
-            usage: { prompt_tokens: this.inputTokens, completion_tokens: this.outputTokens, total_tokens: this.inputTokens + this.outputTokens },
+            usage: {
+              prompt_tokens: this.inputTokens,
+              completion_tokens: this.outputTokens,
+              total_tokens: this.inputTokens + this.outputTokens,
+            },
           },
         ];
       default:
@@ -100,7 +104,14 @@ export class AnthropicDecoder implements StreamDecoder {
     if (block.type === 'tool_use' && typeof value.index === 'number') {
       const index = this.toolIndexOf.size;
       this.toolIndexOf.set(value.index, index);
-      return [{ type: 'tool_call', index, ...(typeof block.id === 'string' && { id: block.id }), ...(typeof block.name === 'string' && { name: block.name }) }];
+      return [
+        {
+          type: 'tool_call',
+          index,
+          ...(typeof block.id === 'string' && { id: block.id }),
+          ...(typeof block.name === 'string' && { name: block.name }),
+        },
+      ];
     }
     if (block.type === 'text' && typeof block.text === 'string' && block.text !== '') return [{ type: 'text', text: block.text }];
     return [];

@@ -39,14 +39,16 @@ export class ModelRouter implements OnModuleDestroy {
   route(requested: string | undefined): ModelRoute {
     const { defaultProvider, modelMap, allowedModels, upstreams } = this.options;
     const name = requested || defaultProvider.descriptor.model;
-    if (requested && allowedModels.length > 0 && !allowedModels.includes(requested) && !(requested in modelMap)) {
+    if (requested && allowedModels.length > 0 && !allowedModels.includes(requested) && !Object.hasOwn(modelMap, requested)) {
       throw new GatewayError('MODEL_NOT_FOUND', { message: `The model '${requested}' does not exist or you do not have access to it` });
     }
     const target = Object.hasOwn(modelMap, name) ? modelMap[name] : undefined;
     if (!target) return { name, provider: defaultProvider, model: requested ?? defaultProvider.descriptor.model };
     const provider = target.upstream === 'default' ? defaultProvider : upstreams[target.upstream];
     if (!provider) {
-      throw new GatewayError('MODEL_NOT_FOUND', { message: `The model '${name}' is mapped to the ${target.upstream} upstream, which is not configured` });
+      throw new GatewayError('MODEL_NOT_FOUND', {
+        message: `The model '${name}' is mapped to the ${target.upstream} upstream, which is not configured`,
+      });
     }
     return { name, provider, model: target.model };
   }

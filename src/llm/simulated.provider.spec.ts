@@ -12,7 +12,8 @@ describe('SimulatedProvider', () => {
     expect(events.filter((e) => e.type === 'text')).toHaveLength(12);
     expect(events.slice(-2)).toEqual([
       { type: 'finish', reason: 'stop' },
-      { type: 'usage', usage: { prompt_tokens: 2, completion_tokens: 12, total_tokens: 14 } },
+      // The prompt as OpenAI counts it: "hello" and the framing of one message.
+      { type: 'usage', usage: { prompt_tokens: 8, completion_tokens: 12, total_tokens: 20 } },
     ]);
     expect(textOf(events)).toMatch(/^Here is a longer answer, streamed/);
   });

@@ -72,7 +72,10 @@ export class UpstreamCaller {
       const abort = new AbortController();
       // A call that is not streamed says nothing until it is done: only the request time limit applies.
       const firstEventTimer = spec.streaming
-        ? setTimeout(() => abort.abort(new UpstreamError('UPSTREAM_TIMEOUT', `no event within ${firstTokenTimeoutMs} ms`)), firstTokenTimeoutMs)
+        ? setTimeout(
+            () => abort.abort(new UpstreamError('UPSTREAM_TIMEOUT', `no event within ${firstTokenTimeoutMs} ms`)),
+            firstTokenTimeoutMs,
+          )
         : undefined;
       let finished = false;
       this.run(spec, abort.signal, subscriber, {
@@ -152,7 +155,12 @@ async function readWhole(body: ResponseBody): Promise<Record<string, unknown>> {
  * on with its meaning. Any event or comment (`: OPENROUTER PROCESSING`) ends
  * the wait for the first one: a reasoning model that is alive is not timed out.
  */
-async function readEvents(body: ResponseBody, decoder: StreamDecoder, subscriber: Subscriber<RelayPart>, hooks: StreamHooks): Promise<void> {
+async function readEvents(
+  body: ResponseBody,
+  decoder: StreamDecoder,
+  subscriber: Subscriber<RelayPart>,
+  hooks: StreamHooks,
+): Promise<void> {
   let alive = false;
   const onAlive = () => {
     if (alive) return;

@@ -1,3 +1,4 @@
+import { countPromptTokens, countTextTokens } from './token-count.js';
 import { UsageMeter } from './usage-meter.js';
 
 const usage = (prompt: number, completion: number) => ({
@@ -17,19 +18,35 @@ describe('UsageMeter', () => {
     expect(meter.toUsage()).toEqual({ prompt_tokens: 30, completion_tokens: 8, total_tokens: 38, source: 'provider' });
   });
 
-  it('counts chunks of a call that was cut, on top of the reported ones', () => {
+  it('counts a call that was cut with the tokenizer, on top of the reported ones, and marks the whole estimated', () => {
     const meter = new UsageMeter();
     meter.startRound();
     meter.observe(usage(10, 3));
-    meter.startRound();
-    meter.observe({ type: 'text', text: 'a' });
-    meter.observe({ type: 'reasoning', text: 'b' });
+    const prompt = { messages: [{ role: 'user' as const, content: 'What is the capital of France?' }] };
+    meter.startRound(prompt);
+    meter.observe({ type: 'text', text: 'The capital of France' });
+    meter.observe({ type: 'reasoning', text: ' is Paris.' });
+    expect(meter.finished).toBe(false);
     meter.observe({ type: 'finish', reason: null });
-    expect(meter.toUsage()).toEqual({ prompt_tokens: null, completion_tokens: 5, total_tokens: null, source: 'counted' });
-    expect(meter.completionTokens).toBe(5);
+    expect(meter.finished).toBe(true);
+    const generated = countTextTokens('The capital of France is Paris.');
+    expect(meter.toUsage()).toEqual({
+      prompt_tokens: 10 + countPromptTokens(prompt.messages),
+      completion_tokens: 3 + generated,
+      total_tokens: 10 + countPromptTokens(prompt.messages) + 3 + generated,
+      source: 'estimated',
+    });
+    expect(meter.completionTokens).toBe(3 + generated);
+  });
+
+  it('leaves the prompt unknown when a round’s prompt was not given and its usage never came', () => {
+    const meter = new UsageMeter();
+    meter.startRound();
+    meter.observe({ type: 'text', text: 'hello there' });
+    expect(meter.toUsage()).toEqual({ prompt_tokens: null, completion_tokens: 2, total_tokens: null, source: 'estimated' });
   });
 
   it('counts from zero before any call', () => {
-    expect(new UsageMeter().toUsage()).toEqual({ prompt_tokens: null, completion_tokens: 0, total_tokens: null, source: 'counted' });
+    expect(new UsageMeter().toUsage()).toEqual({ prompt_tokens: null, completion_tokens: 0, total_tokens: null, source: 'estimated' });
   });
 });

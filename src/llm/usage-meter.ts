@@ -54,7 +54,7 @@ export class UsageMeter {
   }
 
   toUsage(): Usage {
-    let prompt: number | null = 0;
+    let prompt: number | null = this.rounds.length > 0 ? 0 : null;
     let completion = 0;
     for (const round of this.rounds) {
       completion += round.provider?.completion_tokens ?? countTextTokens(round.generated.join(''));

@@ -21,7 +21,10 @@ function allowed(name: string, allowlist: readonly string[]): boolean {
 }
 
 /** The headers of `headers` that the allowlist (HTTP_FORWARD_REQUEST_HEADERS or …_RESPONSE_…) lets through, one value each. */
-export function forwardedHeaders(headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>, allowlist: readonly string[]): Record<string, string> {
+export function forwardedHeaders(
+  headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>,
+  allowlist: readonly string[],
+): Record<string, string> {
   const kept: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     const lower = name.toLowerCase();

@@ -97,7 +97,10 @@ export class ModelCallReplies {
     const failure = toGatewayError(error);
     const status = httpStatusOf(failure);
     if (error instanceof UpstreamError) this.metrics.upstreamErrors.inc({ code: failure.code });
-    log.warn({ status, api: call.api.name, code: failure.code, detail: error instanceof UpstreamError ? error.detail : String(error) }, 'model call failed');
+    log.warn(
+      { status, api: call.api.name, code: failure.code, detail: error instanceof UpstreamError ? error.detail : String(error) },
+      'model call failed',
+    );
     this.metrics.httpResponses.inc({ api: call.api.name, status });
     this.metrics.ended('http', 'failed', request.usage.completionTokens);
     const provider = failure instanceof UpstreamError ? failure.provider : undefined;
@@ -126,7 +129,12 @@ export class ModelCallReplies {
 
 /** The headers leave with the first frame, in one write. */
 function startStream({ res, call, upstreamHeaders }: Exchange): void {
-  res.writeHead(200, { ...upstreamHeaders, 'content-type': call.api.streamContentType, 'cache-control': 'no-cache', connection: 'keep-alive' });
+  res.writeHead(200, {
+    ...upstreamHeaders,
+    'content-type': call.api.streamContentType,
+    'cache-control': 'no-cache',
+    connection: 'keep-alive',
+  });
 }
 
 /**

@@ -11,7 +11,8 @@ import type { Observable } from 'rxjs';
  * for), or a whole JSON answer. Each says what it means as events, for the
  * accounting.
  */
-export type WirePart = { type: 'frame'; data: string; events: readonly LlmEvent[] } | { type: 'whole'; body: object; events: readonly LlmEvent[] };
+export type WirePart =
+  { type: 'frame'; data: string; events: readonly LlmEvent[] } | { type: 'whole'; body: object; events: readonly LlmEvent[] };
 
 /** How one client API writes its answers and errors (OpenAI chat, Responses, Anthropic Messages, Ollama, embeddings). */
 export interface WireApi {

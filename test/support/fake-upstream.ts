@@ -23,8 +23,14 @@ export type UpstreamBehavior =
       words?: string[] | ((body: Record<string, unknown>) => string[]);
       /** After the words, ask for these tools (finish_reason "tool_calls"); none when it returns nothing. */
       toolCalls?: (body: Record<string, unknown>) => ScriptedToolCall[] | undefined;
+      /** Before the words, think this long: SSE comments and `delta.reasoning` chunks only (as OpenRouter and vLLM send them). */
+      reasoningMs?: number;
+      /** Between finish_reason and the usage chunk. */
+      usageDelayMs?: number;
+      /** Extra response headers (rate limits, request ids). */
+      headers?: Record<string, string>;
     }
-  | { kind: 'status'; status: number; body?: string }
+  | { kind: 'status'; status: number; body?: string; headers?: Record<string, string> }
   /** Streams `afterTokens` chunks, then destroys the socket without ending the response. */
   | { kind: 'drop'; afterTokens: number }
   /** Streams `afterTokens` chunks, then an event whose data is not JSON. */
@@ -88,7 +94,7 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
     const { body } = call;
     if (behavior.kind === 'status') {
       res
-        .writeHead(behavior.status, { 'content-type': 'application/json' })
+        .writeHead(behavior.status, { ...behavior.headers, 'content-type': 'application/json' })
         .end(behavior.body ?? JSON.stringify({ error: { message: `status ${behavior.status}`, type: 'test' } }));
       call.completed = true;
       return;
@@ -102,14 +108,22 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
       this.respondWhole(stream, call, body, res);
       return;
     }
-    res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
+    res.writeHead(200, { ...stream?.headers, 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     res.flushHeaders();
     if (stream?.firstChunkDelayMs) await sleep(stream.firstChunkDelayMs);
+    const model = typeof body.model === 'string' ? body.model : 'fake';
+    if (stream?.reasoningMs) {
+      const until = performance.now() + stream.reasoningMs;
+      for (let i = 0; performance.now() < until; i++) {
+        if (gone()) return;
+        res.write(i % 2 === 0 ? ': OPENROUTER PROCESSING\n\n' : sse(chunk(model, { reasoning: `thinking ${i} ` }, null)));
+        await sleep(50);
+      }
+    }
 
     const planned = behavior.kind === 'stream' ? (behavior.tokens ?? 2000) : behavior.afterTokens;
     const tokens = typeof planned === 'function' ? planned(body) : planned;
     const interval = stream?.intervalMs ?? 2;
-    const model = typeof body.model === 'string' ? body.model : 'fake';
     const words = typeof stream?.words === 'function' ? stream.words(body) : stream?.words;
     res.write(sse(chunk(model, { role: 'assistant', content: '' }, null)));
     for (let i = 0; i < tokens; i++) {
@@ -142,6 +156,8 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
     }
     res.write(sse(chunk(model, {}, toolCalls.length > 0 ? 'tool_calls' : 'stop')));
     const wantsUsage = (body.stream_options as { include_usage?: boolean } | undefined)?.include_usage === true;
+    if (stream?.usageDelayMs) await sleep(stream.usageDelayMs);
+    if (gone()) return;
     if (wantsUsage && stream?.usage !== false) {
       res.write(
         sse({
@@ -169,7 +185,7 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
     const tokens = typeof planned === 'function' ? planned(body) : planned;
     const words = typeof stream?.words === 'function' ? stream.words(body) : stream?.words;
     const content = Array.from({ length: tokens }, (_, i) => (words ? words[i % words.length] : tokenText(i))).join('');
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
+    res.writeHead(200, { ...stream?.headers, 'content-type': 'application/json' }).end(
       JSON.stringify({
         id: 'chatcmpl-fake',
         object: 'chat.completion',

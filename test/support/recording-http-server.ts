@@ -70,6 +70,11 @@ export abstract class RecordingHttpServer<C extends RecordedCall> {
   /** The call with this server's own counters added. */
   protected abstract recordCall(recorded: RecordedCall): C;
 
+  /** Whether the call carries the key: as OpenAI's API wants it, `Authorization: Bearer`, unless a provider says otherwise. */
+  protected authorized(headers: IncomingMessage['headers'], apiKey: string): boolean {
+    return headers.authorization === `Bearer ${apiKey}`;
+  }
+
   /** Answers an authenticated call to the endpoint. */
   protected abstract serve(call: C, res: ServerResponse): Promise<void>;
 
@@ -98,7 +103,7 @@ export abstract class RecordingHttpServer<C extends RecordedCall> {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":{"message":"not found"}}');
       return;
     }
-    if (req.headers.authorization !== `Bearer ${this.apiKey}`) {
+    if (!this.authorized(req.headers, this.apiKey)) {
       res.writeHead(401, { 'content-type': 'application/json' }).end('{"error":{"message":"bad key"}}');
       return;
     }

@@ -1,0 +1,148 @@
+import type { LlmEvent, ProviderUsage } from '../llm/llm-events.js';
+import { countTextTokens } from '../llm/token-count.js';
+import type { EventEncoder } from '../model-calls/event-frames.js';
+import { type BlockStep, ContentBlocks } from './content-blocks.js';
+
+/** What every answer of one call says about itself. */
+export interface MessageHead {
+  /** The gateway's request id, `msg_…`. */
+  id: string;
+  /** The client's name of the model. */
+  model: string;
+  /** The prompt's tokens as the gateway counts them: what message_start says before the provider has told. */
+  estimatedInputTokens: number;
+}
+
+/** The gateway's finish reasons (OpenAI's words) in Anthropic's. */
+const STOP_REASONS: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' };
+
+export function stopReasonOf(finish: string | null): string {
+  return (finish !== null && STOP_REASONS[finish]) || 'end_turn';
+}
+
+/**
+ * A provider's events written as Anthropic's Messages stream, for upstreams
+ * that do not speak it: message_start (with the prompt's estimated tokens,
+ * the provider's figure coming only at the end), the content blocks, then
+ * message_delta with the stop reason and the usage (the provider's when it
+ * told), and message_stop. message_start leaves with the first event, so an
+ * upstream that fails before it answers with an error status rather than a
+ * stream.
+ */
+export class MessageStreamEncoder implements EventEncoder {
+  private started = false;
+  private readonly blocks = new ContentBlocks();
+  private readonly output = new OutputTally();
+
+  constructor(private readonly head: MessageHead) {}
+
+  event(event: LlmEvent): string {
+    const start = this.start();
+    this.output.observe(event);
+    if (event.type === 'finish') return start + frames(this.blocks.close());
+    return start + frames(this.blocks.steps(event));
+  }
+
+  end(): string {
+    const { stopReason, usage } = this.output.summary(this.head);
+    return (
+      this.start() +
+      frames(this.blocks.close()) +
+      frame('message_delta', { type: 'message_delta', delta: { stop_reason: stopReason, stop_sequence: null }, usage }) +
+      frame('message_stop', { type: 'message_stop' })
+    );
+  }
+
+  private start(): string {
+    if (this.started) return '';
+    this.started = true;
+    const { id, model, estimatedInputTokens } = this.head;
+    const message = { ...messageShell(id, model), stop_reason: null, usage: { input_tokens: estimatedInputTokens, output_tokens: 0 } };
+    return frame('message_start', { type: 'message_start', message });
+  }
+}
+
+/** The whole `message` the events make, for a request that is not streamed. */
+export function anthropicMessage(head: MessageHead, events: readonly LlmEvent[]): Record<string, unknown> {
+  const blocks = new ContentBlocks();
+  const content = new MessageContent();
+  const output = new OutputTally();
+  for (const event of events) {
+    output.observe(event);
+    for (const step of blocks.steps(event)) content.apply(step);
+  }
+  const { stopReason, usage } = output.summary(head);
+  return { ...messageShell(head.id, head.model), content: content.blocks(), stop_reason: stopReason, usage };
+}
+
+function messageShell(id: string, model: string) {
+  return { id, type: 'message', role: 'assistant', model, content: [], stop_sequence: null };
+}
+
+/** The stop reason and the usage: the provider's counts when it reported them, the gateway's own otherwise. */
+class OutputTally {
+  private finish: string | null = null;
+  private usage?: ProviderUsage;
+  private readonly texts: string[] = [];
+
+  observe(event: LlmEvent): void {
+    if (event.type === 'finish') this.finish = event.reason;
+    else if (event.type === 'usage') this.usage = event.usage;
+    else if (event.type === 'tool_call') this.texts.push((event.name ?? '') + (event.arguments ?? ''));
+    else this.texts.push(event.text);
+  }
+
+  summary(head: MessageHead): { stopReason: string; usage: { input_tokens: number; output_tokens: number } } {
+    const usage = this.usage
+      ? { input_tokens: this.usage.prompt_tokens, output_tokens: this.usage.completion_tokens }
+      : { input_tokens: head.estimatedInputTokens, output_tokens: countTextTokens(this.texts.join('')) };
+    return { stopReason: stopReasonOf(this.finish), usage };
+  }
+}
+
+type WholeBlock =
+  | { type: 'text'; text: string }
+  | { type: 'thinking'; thinking: string; signature: string }
+  | { type: 'tool_use'; id: string; name: string; input: unknown };
+
+/** The blocks a stream's steps build, as a whole message holds them (a tool's input parsed). */
+class MessageContent {
+  private readonly content: WholeBlock[] = [];
+  /** Block index → a tool_use block's input, as JSON text so far. */
+  private readonly inputs = new Map<number, string>();
+
+  apply(step: BlockStep): void {
+    if (step.type === 'content_block_start') {
+      this.content[step.index] = { ...step.content_block };
+      if (step.content_block.type === 'tool_use') this.inputs.set(step.index, '');
+      return;
+    }
+    if (step.type !== 'content_block_delta') return;
+    const block = this.content[step.index];
+    const { delta } = step;
+    if (delta.type === 'text_delta' && block.type === 'text') block.text += delta.text;
+    else if (delta.type === 'thinking_delta' && block.type === 'thinking') block.thinking += delta.thinking;
+    else if (delta.type === 'input_json_delta') this.inputs.set(step.index, (this.inputs.get(step.index) ?? '') + delta.partial_json);
+  }
+
+  blocks(): WholeBlock[] {
+    return this.content.map((block, index) => (block.type === 'tool_use' ? { ...block, input: parseInput(this.inputs.get(index) ?? '') } : block));
+  }
+}
+
+/** A model's arguments are JSON text; one that is not is passed as a string rather than lost (as the Anthropic upstream does). */
+function parseInput(text: string): unknown {
+  try {
+    return text.trim() === '' ? {} : JSON.parse(text);
+  } catch {
+    return { arguments: text };
+  }
+}
+
+function frames(steps: readonly BlockStep[]): string {
+  return steps.map((step) => frame(step.type, step)).join('');
+}
+
+function frame(event: string, data: object): string {
+  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+}

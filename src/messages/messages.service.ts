@@ -1,0 +1,71 @@
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { Injectable } from '@nestjs/common';
+import { map } from 'rxjs';
+import type { Identity } from '../auth/api-key.service.js';
+import { ModelRouter } from '../llm/model-router.js';
+import type { RelayPart } from '../llm/relay-part.js';
+import { countPromptTokens } from '../llm/token-count.js';
+import { collectEvents, encodeEvents } from '../model-calls/event-frames.js';
+import { ModelCalls } from '../model-calls/model-call.service.js';
+import type { WirePart } from '../model-calls/wire-api.js';
+import { ANTHROPIC_MESSAGES } from './anthropic-messages.api.js';
+import { anthropicMessage, MessageStreamEncoder } from './message-frames.js';
+import type { CountTokensBody, MessagesBody } from './messages-body.js';
+import { messagesRequest } from './messages-request.js';
+
+/**
+ * Anthropic's Messages API, over ModelCalls. An upstream that speaks it
+ * (Anthropic, or a compatible endpoint) gets the client's body as it came,
+ * its model name mapped, and the client its events as they came, renamed;
+ * any other is reached through the gateway's events and written back as
+ * Anthropic's stream.
+ */
+@Injectable()
+export class MessagesService {
+  constructor(
+    private readonly calls: ModelCalls,
+    private readonly router: ModelRouter,
+  ) {}
+
+  create(body: MessagesBody, identity: Identity, req: IncomingMessage, res: ServerResponse): void {
+    const route = this.router.route(body.model);
+    // Anthropic's ids are `msg_` and 24 characters; the gateway's are longer, and as random as its others.
+    const requestId = `msg_${randomBytes(16).toString('hex')}`;
+    const streaming = body.stream === true;
+    const request = messagesRequest(body, route.model);
+    const relayed = route.provider.relays.includes('anthropic-messages');
+    this.calls.run(
+      {
+        api: ANTHROPIC_MESSAGES,
+        route,
+        requestId,
+        streaming,
+        prompt: { messages: request.messages, ...(request.tools && { tools: request.tools }) },
+        ...(request.params?.maxTokens !== undefined && { limit: request.params.maxTokens }),
+        parts: (options) => {
+          if (relayed) return route.provider.relay('anthropic-messages', { ...body, model: route.model }, options).pipe(map(messagePart));
+          const head = { id: requestId, model: route.name, estimatedInputTokens: countPromptTokens(request.messages, request.tools) };
+          const events$ = route.provider.stream(request, options);
+          return streaming ? encodeEvents(events$, new MessageStreamEncoder(head)) : collectEvents(events$, (events) => anthropicMessage(head, events));
+        },
+      },
+      identity,
+      req,
+      res,
+    );
+  }
+
+  /** The prompt's tokens as the gateway counts them (OpenAI's tokenizer): close to, not exactly, what Anthropic's would say. */
+  countTokens(body: CountTokensBody): { input_tokens: number } {
+    const route = this.router.route(body.model);
+    const request = messagesRequest(body, route.model);
+    return { input_tokens: countPromptTokens(request.messages, request.tools) };
+  }
+}
+
+/** An upstream's event as the client gets it: under its own name, for Anthropic's SDKs skip events without one. */
+function messagePart(part: RelayPart): WirePart {
+  if (part.type === 'response') return { type: 'whole', body: part.body, events: part.events };
+  return { type: 'frame', data: `${part.event ? `event: ${part.event}\n` : ''}data: ${part.data}\n\n`, events: part.events };
+}
