@@ -15,7 +15,8 @@ export function simulatedEmbeddings(body: RelayBody): {
   model: string;
   usage: { prompt_tokens: number; total_tokens: number };
 } {
-  const inputs = Array.isArray(body.input) ? body.input.map(String) : [String(body.input ?? '')];
+  const asText = (input: unknown) => (typeof input === 'string' ? input : JSON.stringify(input ?? ''));
+  const inputs = Array.isArray(body.input) ? body.input.map(asText) : [asText(body.input)];
   const data = inputs.map((text, index) => ({ object: 'embedding' as const, index, embedding: vectorOf(text) }));
   const tokens = inputs.reduce((sum, text) => sum + countTextTokens(text), 0);
   return { object: 'list', data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } };

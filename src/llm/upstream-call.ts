@@ -174,7 +174,8 @@ async function readEvents(
       if (decoder.done) return;
       const part = decoder.event(message);
       if (part) subscriber.next(part);
-      if (decoder.done) {
+      // Read again: event() may have just set it.
+      if (isDone(decoder)) {
         hooks.onFinished();
         subscriber.complete();
       }
@@ -184,6 +185,10 @@ async function readEvents(
   // Some servers end the body without their last event; that is only fine once the model said it had finished.
   if (!decoder.done && !decoder.finished) throw new UpstreamError('UPSTREAM_DISCONNECTED', 'stream ended before the model finished');
   hooks.onFinished();
+}
+
+function isDone(decoder: StreamDecoder): boolean {
+  return decoder.done;
 }
 
 const UPSTREAM_CODES = {

@@ -32,7 +32,7 @@ export class UsageMeter {
   }
 
   observe(event: LlmEvent): void {
-    const round = this.rounds.at(-1) ?? this.newRound();
+    const round = this.currentRound();
     if (event.type === 'usage') round.provider = event.usage;
     else if (event.type === 'finish') round.finished = true;
     else if (event.type === 'text' || event.type === 'reasoning') round.generated.push(event.text);
@@ -69,8 +69,12 @@ export class UsageMeter {
     };
   }
 
-  private newRound(): Round {
-    this.startRound();
-    return this.rounds.at(-1)!;
+  /** The call under way; events before any startRound() open one. */
+  private currentRound(): Round {
+    const last = this.rounds.at(-1);
+    if (last) return last;
+    const round: Round = { generated: [], finished: false };
+    this.rounds.push(round);
+    return round;
   }
 }

@@ -7,7 +7,7 @@ import type { FunctionTool, ResponseObject, ResponseUsage } from './response-typ
 /**
  * A response before the model said anything: what the client asked for,
  * echoed as the API echoes it, under the gateway's id and the client's name
- * of the model. `store` is false: the gateway keeps no responses.
+ * of the model.
  */
 export function responseShell(body: ResponsesBody, tools: readonly FunctionToolBody[], id: string, model: string): ResponseObject {
   return {
@@ -32,7 +32,6 @@ export function responseShell(body: ResponsesBody, tools: readonly FunctionToolB
     tools: tools.map(functionTool),
     top_p: body.top_p ?? null,
     truncation: 'disabled',
-    ...{ store: false },
   };
 }
 
