@@ -7,6 +7,9 @@
  *     proxy: read, forward with undici, pipe back, abort on close); the
  *     figures directly against the fake upstream show the overhead added, and
  *     the Portkey AI gateway runs alongside as the peer.
+ *   - Every client API (chat completions, Responses, Anthropic Messages,
+ *     Ollama) through the gateway, beside the floor proxy and the upstream
+ *     itself streaming the same tokens (bench/suites/client-apis.ts).
  *   - Two instances on Redis: interrupts of a request running on the other
  *     instance; the floor is two floor gateways relaying the stop over Redis
  *     pub/sub (REDIS_URL mode of bench/floor-gateway.ts).
@@ -23,17 +26,19 @@
  * BENCH_HTTP_TRIALS (100), BENCH_CLUSTER_TRIALS (100), BENCH_REDIS_URL (redis://127.0.0.1:6379),
  * BENCH_SOAK_FRAMES (2000), BENCH_VOICE_TRIALS (50), BENCH_VOICE_RESUME_TRIALS (100), BENCH_VOICE_SESSIONS (4),
  * BENCH_VOICE_POCKETSPHINX_SESSIONS (2), BENCH_VOICE_RESUME_SESSIONS (10), BENCH_VOICE_DUMP (a file for every voice sample),
- * BENCH_ONLY (ws | speech | http | cluster | soak | voice), BENCH_PORTKEY (1; 0 skips it).
+ * BENCH_API_TRIALS (100), BENCH_ONLY (ws | speech | http | apis | cluster | soak | voice), BENCH_PORTKEY (1; 0 skips it).
  */
 import { randomUUID } from 'node:crypto';
 import { startPortkey } from './peers/portkey.js';
 import { FAKE_SPEECH_KEY, FakeSpeechServer } from '../test/support/fake-speech-server.js';
+import { ANTHROPIC_UPSTREAM_KEY, FakeAnthropic } from '../test/support/fake-anthropic.js';
 import { DEFAULT_UPSTREAM_KEY, FakeUpstream } from '../test/support/fake-upstream.js';
 import { deleteKeys } from '../test/support/redis-server.js';
 import { BenchClient } from './bench-client.js';
 import { printTable, type Row, ratio } from './report.js';
 import { type ClusterFigures, measureCluster } from './suites/cluster.js';
 import { type HttpFigures, type HttpTarget, measureHttp } from './suites/http.js';
+import { API_BODIES, type ApiFigures, type BenchUpstream, measureApi, printApiTable } from './suites/client-apis.js';
 import { measureSoak, type SoakFigures } from './suites/soak.js';
 import { measureSpeech, type SpeechFigures } from './suites/speech.js';
 import { measureVoice, printVoiceTable, type VoiceFigures } from './suites/voice.js';
@@ -54,6 +59,7 @@ const speechOptions = {
   slowTrials: env('BENCH_SLOW_TRIALS', 10),
 };
 const httpOptions = { trials: env('BENCH_HTTP_TRIALS', 100), throughputTokens: 5000 };
+const apiTrials = env('BENCH_API_TRIALS', 100);
 const clusterTrials = env('BENCH_CLUSTER_TRIALS', 100);
 const soakFrames = env('BENCH_SOAK_FRAMES', 2000);
 const voiceOptions = {
@@ -65,7 +71,7 @@ const voiceOptions = {
 };
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const only = process.env.BENCH_ONLY;
-const runs = (suite: 'ws' | 'speech' | 'http' | 'cluster' | 'soak' | 'voice') => only === undefined || only === suite;
+const runs = (suite: 'ws' | 'speech' | 'http' | 'apis' | 'cluster' | 'soak' | 'voice') => only === undefined || only === suite;
 
 interface Figures {
   ws?: WsFigures;
@@ -79,6 +85,7 @@ const GATEWAY_PORT = 18000;
 const FLOOR_PORT = 18100;
 const PROXY_PORT = 18200;
 const PORTKEY_PORT = 18787;
+const APIS_PORTS = { gateway: 18030, proxy: 18230 } as const;
 const CLUSTER_PORTS = { gateway: [18010, 18011], floor: [18110, 18111] } as const;
 const SOAK_PORTS = { gateway: 18020, floor: 18120 } as const;
 
@@ -171,6 +178,11 @@ async function main(): Promise<void> {
       }
     }
   }
+  let apis: Awaited<ReturnType<typeof measureClientApis>> | undefined;
+  if (runs('apis')) {
+    process.stderr.write('measuring the client APIs…\n');
+    apis = await measureClientApis(upstream, llm);
+  }
   if (runs('cluster')) {
     process.stderr.write('measuring two instances on Redis…\n');
     Object.assign(cluster, await measureClusters(upstream, llm));
@@ -187,6 +199,104 @@ async function main(): Promise<void> {
   report(ours, floor, http, cluster);
   if (soak.ours && soak.floor) printSoakTable(soak.ours, soak.floor);
   if (voice) printVoiceTable(voice, voiceOptions);
+  if (apis) printApiTable(apis.gateway, apis.floor, apis.direct, apiTrials);
+}
+
+/** The FakeAnthropic as the client-API suite drives it: its calls found by the text of their body. */
+function benchAnthropic(upstream: FakeAnthropic): BenchUpstream {
+  return {
+    streamTokens: (tokens, intervalMs) => (upstream.behavior = { kind: 'stream', tokens, intervalMs }),
+    callAsking: (text) => upstream.callWhere((call) => JSON.stringify(call.body.messages).includes(text)),
+  };
+}
+
+/** The FakeUpstream as the client-API suite drives it. */
+function benchUpstream(upstream: FakeUpstream): BenchUpstream {
+  return {
+    streamTokens: (tokens, intervalMs) => (upstream.behavior = { kind: 'stream', tokens, intervalMs }),
+    callAsking: (text) => upstream.callAsking(text),
+  };
+}
+
+/**
+ * Every client API through one gateway process, each translated to the same
+ * OpenAI-compatible upstream; beside them, in the same run, the floor proxy
+ * and the upstream itself doing the same stream as chat completions.
+ */
+async function measureClientApis(upstream: FakeUpstream, llm: Record<string, string>) {
+  const fake = benchUpstream(upstream);
+  const anthropic = new FakeAnthropic();
+  const anthropicUrl = (await anthropic.start()).replace(/\/v1$/, '');
+  const gateway = await startTarget({
+    name: 'gateway-apis',
+    port: APIS_PORTS.gateway,
+    nodeArgs: ['dist/main.js'],
+    env: {
+      ...llm,
+      ...BENCH_GATEWAY_ENV,
+      ANTHROPIC_BASE_URL: anthropicUrl,
+      ANTHROPIC_API_KEY: ANTHROPIC_UPSTREAM_KEY,
+      LLM_MODEL_MAP: 'claude-bench=anthropic:claude-up',
+    },
+  });
+  const origin = `http://127.0.0.1:${APIS_PORTS.gateway}`;
+  const paths: Record<string, string> = {
+    'openai-chat': '/v1/chat/completions',
+    'openai-responses': '/v1/responses',
+    'anthropic-messages': '/v1/messages',
+    'ollama-chat': '/api/chat',
+  };
+  const figures: Record<string, ApiFigures> = {};
+  try {
+    for (const [name, path] of Object.entries(paths)) {
+      figures[name] = await measureApi(
+        { name, url: `${origin}${path}`, headers: { authorization: 'Bearer bench' }, body: API_BODIES[name]('fake-model') },
+        fake,
+        apiTrials,
+      );
+    }
+    // Anthropic to Anthropic: the client's body and the upstream's events passed through.
+    figures['anthropic-messages (native upstream)'] = await measureApi(
+      {
+        name: 'anthropic-native',
+        url: `${origin}/v1/messages`,
+        headers: { 'x-api-key': 'bench' },
+        body: API_BODIES['anthropic-messages']('claude-bench'),
+      },
+      benchAnthropic(anthropic),
+      apiTrials,
+    );
+  } finally {
+    await gateway.stop();
+    await anthropic.stop();
+  }
+  const chat = API_BODIES['openai-chat']('fake-model');
+  const direct = await measureApi(
+    {
+      name: 'direct',
+      url: `${llm.LLM_BASE_URL}/chat/completions`,
+      headers: { authorization: `Bearer ${DEFAULT_UPSTREAM_KEY}` },
+      body: chat,
+    },
+    fake,
+    apiTrials,
+  );
+  const proxy = await startHttpProcess({
+    name: 'proxy',
+    command: [process.execPath, '--import', 'tsx', 'bench/floor-proxy.ts'],
+    env: { PORT: String(APIS_PORTS.proxy), ...llm },
+    readyUrl: `http://127.0.0.1:${APIS_PORTS.proxy}/`,
+  });
+  try {
+    const floor = await measureApi(
+      { name: 'floor', url: `http://127.0.0.1:${APIS_PORTS.proxy}/`, headers: {}, body: chat },
+      fake,
+      apiTrials,
+    );
+    return { gateway: figures, floor, direct };
+  } finally {
+    await proxy.stop();
+  }
 }
 
 /** The floor gateway, then ours, each alone with the hostile client. Ours without rate limits: the worst case, as from many connections. */

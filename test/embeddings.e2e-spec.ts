@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { FAKE_EMBEDDING_DIMENSIONS, FAKE_TOKENS_PER_INPUT, FakeEmbeddings } from './support/fake-embeddings.js';
-import { DEFAULT_UPSTREAM_KEY, expectCutWithin } from './support/fake-upstream.js';
+import { expectClosedWithin } from './support/expect-cut.js';
+import { DEFAULT_UPSTREAM_KEY } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { sleep } from './support/test-client.js';
 
@@ -75,7 +76,7 @@ describe('/v1/embeddings', () => {
     openai = new OpenAI({ baseURL: `${gateway.httpUrl}/v1`, apiKey: 'any', maxRetries: 0 });
     // Floats asked for: the simulated model writes no base64 (see the report on simulated-embeddings.ts).
     const embed = async (input: string[]) =>
-      (await openai.embeddings.create({ model: 'simulated', input, encoding_format: 'float' })).data.map((item) => item.embedding);
+      (await openai.embeddings.create({ model: 'simulated', input })).data.map((item) => item.embedding);
     const [first, again, other] = await embed(['the cat sat on the mat', 'the cat sat on the mat', 'quarterly revenue grew']);
     expect(first).toHaveLength(256);
     expect(Math.hypot(...first)).toBeCloseTo(1, 6);
@@ -112,10 +113,10 @@ describe('/v1/embeddings', () => {
   });
 });
 
-/** FakeEmbeddings records calls like FakeUpstream does; the same assertion applies. */
 function expectClosed(call: FakeEmbeddings['calls'][number], since: number): Promise<number> {
-  return expectCutWithin({ ...call, chunksWritten: 0, completed: false }, since).then((ms) => {
-    expect(call.completed).toBe(false);
-    return ms;
-  });
+  return expectClosedWithin(
+    { label: `embeddings call ${call.index}`, socketClosed: call.socketClosed, ranToEnd: () => call.completed },
+    since,
+    1000,
+  );
 }

@@ -98,19 +98,15 @@ describe('interrupts over WebSocket, down to the upstream socket', () => {
     const textCount = client.textsOf('r1').length;
     // Cut before the provider's usage: the prompt and the text delivered, counted with the tokenizer.
     const completion = countTextTokens(client.textOf('r1'));
-    expect(end.usage).toEqual({
-      prompt_tokens: expect.any(Number),
-      completion_tokens: completion,
-      total_tokens: (end.usage.prompt_tokens ?? NaN) + completion,
-      source: 'estimated',
-    });
+    // The prompt is counted for the usage record, after the stop's tick; the end frame leaves it null.
+    expect(end.usage).toEqual({ prompt_tokens: null, completion_tokens: completion, total_tokens: null, source: 'estimated' });
     // The upstream wrote no more than a few chunks past what the gateway had read when it aborted.
     expect(call.chunksWritten).toBeLessThan(textCount + 20);
     const metrics = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
     expect(metrics).toContain('gateway_interrupts_total{transport="ws",source="client",reason="USER_NEW_INPUT"} 1');
     expect(metrics).toContain('gateway_interrupt_ack_seconds_count 1');
     expect(metrics).toContain('gateway_interrupt_upstream_closed_seconds_count{transport="ws"} 1');
-    expect(metrics).toContain(`gateway_completion_tokens_total{transport="ws",outcome="interrupted"} ${textCount}`);
+    expect(metrics).toContain(`gateway_completion_tokens_total{transport="ws",outcome="interrupted"} ${completion}`);
   });
 
   it('interrupts every request of the session when no id is given', async () => {

@@ -1,4 +1,4 @@
-import { type ChatResponse, type GenerateResponse, Ollama } from 'ollama';
+import { type AbortableAsyncIterator, type ChatResponse, type GenerateResponse, Ollama } from 'ollama';
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, lastUserText, messagesOf, tokenText } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { sleep } from './support/test-client.js';
@@ -78,11 +78,18 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
     await start();
     upstream.behavior = { kind: 'stream', tokens: 6, intervalMs: 1 };
     const parts: ChatResponse[] = [];
-    for await (const part of await ollama.chat({ model: 'llama3:8b', messages: [{ role: 'user', content: 'hi' }], stream: true })) parts.push(part);
+    for await (const part of await ollama.chat({ model: 'llama3:8b', messages: [{ role: 'user', content: 'hi' }], stream: true }))
+      parts.push(part);
     expect(parts.map((part) => part.message.content).join('')).toBe([...Array(6).keys()].map(tokenText).join(''));
     expect(parts.every((part) => part.model === 'llama3:8b')).toBe(true);
     const last = parts.at(-1)!;
-    expect(last).toMatchObject({ done: true, done_reason: 'stop', message: { role: 'assistant', content: '' }, eval_count: 6, prompt_eval_count: 11 });
+    expect(last).toMatchObject({
+      done: true,
+      done_reason: 'stop',
+      message: { role: 'assistant', content: '' },
+      eval_count: 6,
+      prompt_eval_count: 11,
+    });
     expect(last.total_duration).toBeGreaterThan(0);
     expect(last.total_duration).toBeGreaterThanOrEqual(last.prompt_eval_duration + last.eval_duration - 1);
     expect(parts.slice(0, -1).every((part) => !part.done)).toBe(true);
@@ -127,7 +134,12 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
     await start();
     upstream.behavior = { kind: 'stream', tokens: 5, intervalMs: 0 };
     const parts: GenerateResponse[] = [];
-    for await (const part of await ollama.generate({ model: 'llama3:8b', prompt: 'why is the sky blue?', system: 'be brief', stream: true })) {
+    for await (const part of await ollama.generate({
+      model: 'llama3:8b',
+      prompt: 'why is the sky blue?',
+      system: 'be brief',
+      stream: true,
+    })) {
       parts.push(part);
     }
     expect(parts.map((part) => part.response).join('')).toBe('t0 t1 t2 t3 t4 ');
@@ -146,12 +158,19 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
     await start();
     const { models } = await ollama.list();
     expect(models.map((model) => model.name)).toEqual(['fake-model', 'llama3:8b']);
-    expect(models[1]).toMatchObject({ model: 'llama3:8b', size: 0, details: { format: 'gguf', family: 'llama3', parameter_size: '', quantization_level: '' } });
+    expect(models[1]).toMatchObject({
+      model: 'llama3:8b',
+      size: 0,
+      details: { format: 'gguf', family: 'llama3', parameter_size: '', quantization_level: '' },
+    });
     expect(models[1].digest).toMatch(/^[0-9a-f]{64}$/);
     expect(new Date(models[1].modified_at).getTime()).not.toBeNaN();
 
     expect((await ollama.version()).version).toMatch(/^\d+\.\d+\.\d+$/);
-    expect(await ollama.show({ model: 'llama3:8b' })).toMatchObject({ details: { family: 'llama3' }, capabilities: ['completion', 'tools', 'embedding'] });
+    expect(await ollama.show({ model: 'llama3:8b' })).toMatchObject({
+      details: { family: 'llama3' },
+      capabilities: ['completion', 'tools', 'embedding'],
+    });
     // Ollama's clients write a bare name with `:latest`.
     expect(await ollama.show({ model: 'fake-model:latest' })).toMatchObject({ details: { family: 'fake-model' } });
     await expect(ollama.show({ model: 'mistral:7b' })).rejects.toMatchObject({ status_code: 404, error: "model 'mistral:7b' not found" });
@@ -173,7 +192,9 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
     for await (const part of await ollama.chat({ model: 'llama3:8b', messages, tools: [WEATHER_TOOL], stream: true })) parts.push(part);
     const withCalls = parts.filter((part) => part.message.tool_calls?.length);
     expect(withCalls).toHaveLength(1);
-    expect(withCalls[0].message.tool_calls).toEqual([{ id: 'call_weather', function: { index: 0, name: 'get_weather', arguments: { city: 'Paris' } } }]);
+    expect(withCalls[0].message.tool_calls).toEqual([
+      { id: 'call_weather', function: { index: 0, name: 'get_weather', arguments: { city: 'Paris' } } },
+    ]);
     expect(parts.at(-1)).toMatchObject({ done: true, done_reason: 'stop' });
     expect(upstream.calls[0].body.tools).toEqual([WEATHER_TOOL]);
 
@@ -189,12 +210,17 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
     });
     expect(answer.message).toEqual({ role: 'assistant', content: 't0 t1 ' });
     const [, assistant, tool] = messagesOf(upstream.calls[1].body);
-    expect(assistant).toMatchObject({ role: 'assistant', tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }] });
+    expect(assistant).toMatchObject({
+      role: 'assistant',
+      tool_calls: [{ type: 'function', function: { name: 'get_weather', arguments: '{"city":"Paris"}' } }],
+    });
     expect(tool).toEqual({ role: 'tool', tool_call_id: assistant.tool_calls![0].id, content: 'sunny, 21°C' });
 
     // Not streamed, the calls are in the one message.
     const whole = await ollama.chat({ model: 'llama3:8b', messages, tools: [WEATHER_TOOL] });
-    expect(whole.message.tool_calls).toEqual([{ id: 'call_weather', function: { index: 0, name: 'get_weather', arguments: { city: 'Paris' } } }]);
+    expect(whole.message.tool_calls).toEqual([
+      { id: 'call_weather', function: { index: 0, name: 'get_weather', arguments: { city: 'Paris' } } },
+    ]);
   });
 
   it('passes images on as data URLs in image parts', async () => {
@@ -256,7 +282,10 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
     expect(text).toMatch(/^Here is a longer answer/);
     expect(last).toMatchObject({ done: true, eval_count: 8 });
 
-    const { embeddings, model, prompt_eval_count } = await ollama.embed({ model: 'simulated', input: ['a knowledge base', 'a knowledge base', 'other'] });
+    const { embeddings, model, prompt_eval_count } = await ollama.embed({
+      model: 'simulated',
+      input: ['a knowledge base', 'a knowledge base', 'other'],
+    });
     expect(model).toBe('simulated');
     expect(prompt_eval_count).toBeGreaterThan(0);
     expect(embeddings).toHaveLength(3);
@@ -274,14 +303,14 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
 
   describe(`each way of stopping closes the upstream, ${ROUNDS} of ${ROUNDS}`, () => {
     /** Alternately chat and generate, so that both APIs are stopped alike. */
-    const request = (client: Ollama, round: number, stream: boolean) =>
+    const streamed = (client: Ollama, round: number): Promise<AbortableAsyncIterator<ChatResponse | GenerateResponse>> =>
       round % 2 === 0
-        ? stream
-          ? client.chat({ model: 'llama3:8b', messages: [{ role: 'user', content: `round ${round}` }], stream: true })
-          : client.chat({ model: 'llama3:8b', messages: [{ role: 'user', content: `round ${round}` }] })
-        : stream
-          ? client.generate({ model: 'llama3:8b', prompt: `round ${round}`, stream: true })
-          : client.generate({ model: 'llama3:8b', prompt: `round ${round}` });
+        ? client.chat({ model: 'llama3:8b', messages: [{ role: 'user', content: `round ${round}` }], stream: true })
+        : client.generate({ model: 'llama3:8b', prompt: `round ${round}`, stream: true });
+    const whole = (client: Ollama, round: number): Promise<ChatResponse | GenerateResponse> =>
+      round % 2 === 0
+        ? client.chat({ model: 'llama3:8b', messages: [{ role: 'user', content: `round ${round}` }] })
+        : client.generate({ model: 'llama3:8b', prompt: `round ${round}` });
     const stopped = async () =>
       (await metric('gateway_http_model_responses_total{api="ollama-chat",status="499"}')) +
       (await metric('gateway_http_model_responses_total{api="ollama-generate",status="499"}'));
@@ -291,7 +320,7 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
       upstream.behavior = { kind: 'stream', headersDelayMs: 5000 };
       for (let round = 0; round < ROUNDS; round++) {
         const abort = new AbortController();
-        const pending = request(abortableClient(abort), round, true);
+        const pending = streamed(abortableClient(abort), round);
         const call = await upstream.callAsking(`round ${round}`);
         if (round === 0) expect((await activeRequests()).map((r) => r.request_id)).toEqual([expect.stringMatching(/^ollama-/)]);
         const abortedAt = performance.now();
@@ -308,7 +337,7 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
       await start();
       upstream.behavior = { kind: 'stream', intervalMs: 2 };
       for (let round = 0; round < ROUNDS; round++) {
-        const stream = await request(ollama, round, true);
+        const stream = await streamed(ollama, round);
         const call = await upstream.callAsking(`round ${round}`);
         let parts = 0;
         let abortedAt = 0;
@@ -337,7 +366,7 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
       upstream.behavior = { kind: 'stream', headersDelayMs: 5000 };
       for (let round = 0; round < ROUNDS; round++) {
         const abort = new AbortController();
-        const pending = request(abortableClient(abort), round, false);
+        const pending = whole(abortableClient(abort), round);
         const call = await upstream.callAsking(`round ${round}`);
         if (round === 1) expect(await activeRequests()).toHaveLength(1);
         const abortedAt = performance.now();

@@ -326,8 +326,10 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
       expect(mine.map((r) => r.transport).sort()).toEqual(['http', 'ws']);
       expect(Object.keys(mine[0]).sort()).toEqual([
         'age_ms',
+        'api',
         'completion_tokens',
         'id',
+        'model',
         'request_id',
         'session_id',
         'started_at',

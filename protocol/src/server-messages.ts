@@ -11,8 +11,10 @@ export interface Usage {
   /**
    * `provider`: the upstream's own figures. `estimated`: the stream was cut
    * (or the provider sent none) before its usage came, so the gateway counted
-   * the prompt and what was generated until then with a tokenizer (OpenAI's
-   * o200k); `prompt_tokens` is null only when the prompt is unknown.
+   * what was generated until then with a tokenizer (OpenAI's o200k).
+   * `prompt_tokens` is then null: counting a long history takes
+   * milliseconds, too long for the tick of a stop, so only the request's
+   * usage record (HTTP `GET /v1/usage/records`) counts it.
    */
   source: 'provider' | 'estimated';
 }

@@ -39,13 +39,11 @@ export function modelRounds(context: ModelRoundsContext, round = 0): Observable<
     const definitions = tools.definitions(clients);
     const prompt = { messages: [...history, ...turn.promptMessages()], ...(definitions.length > 0 && { tools: definitions }) };
     request.usage.startRound(prompt);
-    const model$ = llm
-      .stream(prompt)
-      .pipe(
-        tap((event) => calls.observe(event)),
-        finalize(context.onUpstreamClosed),
-        map((event): ReplyEvent => ({ source: 'llm', event })),
-      );
+    const model$ = llm.stream(prompt).pipe(
+      tap((event) => calls.observe(event)),
+      finalize(context.onUpstreamClosed),
+      map((event): ReplyEvent => ({ source: 'llm', event })),
+    );
     const next$ = defer((): Observable<ReplyEvent> => {
       const requested = calls.calls();
       if (requested.length === 0) return EMPTY;

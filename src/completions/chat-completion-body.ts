@@ -24,7 +24,7 @@ export type ChatCompletionBody = z.infer<typeof ChatCompletionBody>;
 /** `/v1/embeddings`: a model and its input, passed on. */
 export const EmbeddingsBody = z.looseObject({
   model: z.string().min(1).max(256).optional(),
-  input: z.union([z.string(), z.array(z.string()), z.array(z.number()), z.array(z.array(z.number()))]),
+  input: z.union([z.string(), z.array(z.string()).min(1), z.array(z.number()).min(1), z.array(z.array(z.number())).min(1)]),
 });
 
 export type EmbeddingsBody = z.infer<typeof EmbeddingsBody>;

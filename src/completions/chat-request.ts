@@ -9,15 +9,17 @@ import type { ChatCompletionBody } from './chat-completion-body.js';
  */
 export function chatRequest(body: ChatCompletionBody, model: string): LlmRequest {
   const messages = body.messages.flatMap((message): LlmMessage[] => {
-    if (message.role === 'developer') return [{ ...message, role: 'system' } as LlmMessage];
     if (message.role === 'function') return [];
-    return [message as LlmMessage];
+    const role = message.role === 'developer' ? 'system' : message.role;
+    // Only a user turn keeps its parts (images); any other role's parts are its text.
+    const content = role !== 'user' && Array.isArray(message.content) ? textOfParts(message.content) : message.content;
+    return [{ ...message, role, content } as LlmMessage];
   });
   const tools = Array.isArray(body.tools) ? (body.tools as ToolDefinition[]) : undefined;
   return { messages, model, ...(tools?.length && { tools }), params: chatParams(body) };
 }
 
-export function chatParams(body: ChatCompletionBody): GenerationParams {
+function chatParams(body: ChatCompletionBody): GenerationParams {
   const maxTokens = body.max_completion_tokens ?? body.max_tokens ?? undefined;
   const stop =
     typeof body.stop === 'string' ? [body.stop] : Array.isArray(body.stop) ? body.stop.filter((s) => typeof s === 'string') : undefined;
@@ -27,4 +29,14 @@ export function chatParams(body: ChatCompletionBody): GenerationParams {
     ...(typeof body.top_p === 'number' && { topP: body.top_p }),
     ...(stop?.length && { stop }),
   };
+}
+
+function textOfParts(parts: unknown[]): string {
+  return parts
+    .map((part) =>
+      typeof part === 'object' && part !== null && typeof (part as { text?: unknown }).text === 'string'
+        ? (part as { text: string }).text
+        : '',
+    )
+    .join('');
 }

@@ -11,6 +11,9 @@ export function countTextTokens(text: string): number {
   return text === '' ? 0 : countTokens(text);
 }
 
+// The encoder builds its caches on first use (milliseconds): at start, not in the tick of someone's stop.
+countTokens('warm');
+
 /** A prompt as OpenAI counts it: each message framed by its role markers, the tools' schemas as text. */
 export function countPromptTokens(messages: readonly LlmMessage[], tools?: readonly ToolDefinition[]): number {
   const chat = messages.map((message) => ({ role: message.role, content: textOf(message) }));

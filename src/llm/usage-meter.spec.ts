@@ -18,7 +18,7 @@ describe('UsageMeter', () => {
     expect(meter.toUsage()).toEqual({ prompt_tokens: 30, completion_tokens: 8, total_tokens: 38, source: 'provider' });
   });
 
-  it('counts a call that was cut with the tokenizer, on top of the reported ones, and marks the whole estimated', () => {
+  it('counts a call that was cut with the tokenizer (its prompt only for the record), on top of the reported ones, and marks the whole estimated', () => {
     const meter = new UsageMeter();
     meter.startRound();
     meter.observe(usage(10, 3));
@@ -30,7 +30,8 @@ describe('UsageMeter', () => {
     meter.observe({ type: 'finish', reason: null });
     expect(meter.finished).toBe(true);
     const generated = countTextTokens('The capital of France is Paris.');
-    expect(meter.toUsage()).toEqual({
+    expect(meter.toUsage()).toEqual({ prompt_tokens: null, completion_tokens: 3 + generated, total_tokens: null, source: 'estimated' });
+    expect(meter.toRecordUsage()).toEqual({
       prompt_tokens: 10 + countPromptTokens(prompt.messages),
       completion_tokens: 3 + generated,
       total_tokens: 10 + countPromptTokens(prompt.messages) + 3 + generated,

@@ -53,12 +53,27 @@ export class UsageMeter {
     return this.rounds.reduce((sum, round) => sum + (round.provider?.completion_tokens ?? countTextTokens(round.generated.join(''))), 0);
   }
 
+  /**
+   * The usage as far as it is cheap to know, for what goes out in the tick of
+   * a stop (an end frame, a log line): a prompt the provider never reported
+   * is left null here, since counting a long history takes milliseconds.
+   */
   toUsage(): Usage {
+    return this.usage(false);
+  }
+
+  /** The whole estimate, prompts counted too: for the usage record, written after the stop's tick. */
+  toRecordUsage(): Usage {
+    return this.usage(true);
+  }
+
+  private usage(countPrompts: boolean): Usage {
     let prompt: number | null = this.rounds.length > 0 ? 0 : null;
     let completion = 0;
     for (const round of this.rounds) {
       completion += round.provider?.completion_tokens ?? countTextTokens(round.generated.join(''));
-      const roundPrompt = round.provider?.prompt_tokens ?? (round.prompt && countPromptTokens(round.prompt.messages, round.prompt.tools));
+      const counted = countPrompts && round.prompt ? countPromptTokens(round.prompt.messages, round.prompt.tools) : undefined;
+      const roundPrompt = round.provider?.prompt_tokens ?? counted;
       prompt = prompt === null || roundPrompt === undefined ? null : prompt + roundPrompt;
     }
     return {

@@ -11,5 +11,6 @@ export const ANTHROPIC_MESSAGES: WireApi = {
   name: 'anthropic-messages',
   streamContentType: 'text/event-stream; charset=utf-8',
   errorBody: (error, status, message, provider) => anthropicErrorBody(error, status, message, provider?.type),
-  streamError: (error, status, message, provider) => `event: error\ndata: ${JSON.stringify(anthropicErrorBody(error, status, message, provider?.type))}\n\n`,
+  streamError: (error, status, message, provider) =>
+    `event: error\ndata: ${JSON.stringify(anthropicErrorBody(error, status, message, provider?.type))}\n\n`,
 };

@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import type { LlmEvent } from '../llm/llm-events.js';
 
-export type ContentBlockStart =
+type ContentBlockStart =
   | { type: 'text'; text: '' }
   | { type: 'thinking'; thinking: ''; signature: '' }
   | { type: 'tool_use'; id: string; name: string; input: Record<string, never> };
 
 export type ContentBlockDelta =
-  | { type: 'text_delta'; text: string }
-  | { type: 'thinking_delta'; thinking: string }
-  | { type: 'input_json_delta'; partial_json: string };
+  { type: 'text_delta'; text: string } | { type: 'thinking_delta'; thinking: string } | { type: 'input_json_delta'; partial_json: string };
 
 /** One of Anthropic's content block events, as its stream writes it (the `type` is also the SSE event's name). */
 export type BlockStep =
@@ -64,7 +62,8 @@ export class ContentBlocks {
       steps.push({ type: 'content_block_start', index, content_block: { type: 'tool_use', id, name: event.name ?? '', input: {} } });
     }
     // A fragment of a call whose block is no longer the open one still goes to that block: clients gather deltas by index.
-    if (event.arguments) steps.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: event.arguments } });
+    if (event.arguments)
+      steps.push({ type: 'content_block_delta', index, delta: { type: 'input_json_delta', partial_json: event.arguments } });
     return steps;
   }
 

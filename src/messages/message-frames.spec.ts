@@ -7,7 +7,10 @@ const head = { id: 'msg_1', model: 'claude-x', estimatedInputTokens: 7 };
 /** What a client's SSE parser reads of the frames: each event's name, and its data parsed. */
 function read(text: string): { event: string | undefined; data: Record<string, unknown> }[] {
   const read: { event: string | undefined; data: Record<string, unknown> }[] = [];
-  const parser = createParser({ onEvent: (message: EventSourceMessage) => read.push({ event: message.event, data: JSON.parse(message.data) as Record<string, unknown> }) });
+  const parser = createParser({
+    onEvent: (message: EventSourceMessage) =>
+      read.push({ event: message.event, data: JSON.parse(message.data) as Record<string, unknown> }),
+  });
   parser.feed(text);
   return read;
 }

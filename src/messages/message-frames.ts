@@ -126,7 +126,9 @@ class MessageContent {
   }
 
   blocks(): WholeBlock[] {
-    return this.content.map((block, index) => (block.type === 'tool_use' ? { ...block, input: parseInput(this.inputs.get(index) ?? '') } : block));
+    return this.content.map((block, index) =>
+      block.type === 'tool_use' ? { ...block, input: parseInput(this.inputs.get(index) ?? '') } : block,
+    );
   }
 }
 

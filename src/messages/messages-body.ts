@@ -19,7 +19,15 @@ export const MessagesBody = z.looseObject({
     .min(1, 'messages must not be empty'),
   system: z.union([z.string(), z.array(TextBlock)]).optional(),
   // Server tools (web search…) have a `type` and no input_schema; only client tools are translated.
-  tools: z.array(z.looseObject({ name: z.string().min(1), description: z.string().optional(), input_schema: z.record(z.string(), z.unknown()).optional() })).optional(),
+  tools: z
+    .array(
+      z.looseObject({
+        name: z.string().min(1),
+        description: z.string().optional(),
+        input_schema: z.record(z.string(), z.unknown()).optional(),
+      }),
+    )
+    .optional(),
   stream: z.boolean().optional(),
   stop_sequences: z.array(z.string()).optional(),
   temperature: z.number().optional(),

@@ -58,7 +58,15 @@ describe('messagesRequest', () => {
           content: [
             { type: 'text', text: 'Here you go.' },
             { type: 'tool_result', tool_use_id: 'toolu_1', content: 'rain' },
-            { type: 'tool_result', tool_use_id: 'toolu_2', content: [{ type: 'text', text: 'sun' }, { type: 'text', text: '25°' }], is_error: false },
+            {
+              type: 'tool_result',
+              tool_use_id: 'toolu_2',
+              content: [
+                { type: 'text', text: 'sun' },
+                { type: 'text', text: '25°' },
+              ],
+              is_error: false,
+            },
           ],
         },
       ],

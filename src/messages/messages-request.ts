@@ -15,7 +15,10 @@ type Turn = MessagesBody['messages'][number];
  */
 export function messagesRequest(body: CountTokensBody & Pick<MessagesBody, 'max_tokens'>, model: string): LlmRequest {
   const system = systemText(body.system);
-  const messages: LlmMessage[] = [...(system ? [{ role: 'system' as const, content: system }] : []), ...body.messages.flatMap(turnMessages)];
+  const messages: LlmMessage[] = [
+    ...(system ? [{ role: 'system' as const, content: system }] : []),
+    ...body.messages.flatMap(turnMessages),
+  ];
   const tools = (body.tools ?? []).flatMap(toolDefinition);
   return { messages, model, ...(tools.length > 0 && { tools }), params: messagesParams(body) };
 }
@@ -81,7 +84,11 @@ function toolDefinition(tool: NonNullable<MessagesBody['tools']>[number]): ToolD
   return [
     {
       type: 'function',
-      function: { name: tool.name, ...(tool.description && { description: tool.description }), parameters: tool.input_schema as JsonSchema },
+      function: {
+        name: tool.name,
+        ...(tool.description && { description: tool.description }),
+        parameters: tool.input_schema as JsonSchema,
+      },
     },
   ];
 }

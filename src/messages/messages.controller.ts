@@ -30,7 +30,10 @@ export class MessagesController {
   async create(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
     const parsed = MessagesBody.safeParse(await readJsonBody(req, this.config));
     if (!parsed.success) {
-      throw new GatewayError('INVALID_MESSAGE', { message: `Invalid messages request: ${issuesText(parsed.error)}`, issues: zodIssues(parsed.error) });
+      throw new GatewayError('INVALID_MESSAGE', {
+        message: `Invalid messages request: ${issuesText(parsed.error)}`,
+        issues: zodIssues(parsed.error),
+      });
     }
     this.messages.create(parsed.data, identity, req, res);
   }
@@ -40,7 +43,10 @@ export class MessagesController {
   async countTokens(@Req() req: IncomingMessage): Promise<{ input_tokens: number }> {
     const parsed = CountTokensBody.safeParse(await readJsonBody(req, this.config));
     if (!parsed.success) {
-      throw new GatewayError('INVALID_MESSAGE', { message: `Invalid count_tokens request: ${issuesText(parsed.error)}`, issues: zodIssues(parsed.error) });
+      throw new GatewayError('INVALID_MESSAGE', {
+        message: `Invalid count_tokens request: ${issuesText(parsed.error)}`,
+        issues: zodIssues(parsed.error),
+      });
     }
     return this.messages.countTokens(parsed.data);
   }

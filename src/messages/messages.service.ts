@@ -47,7 +47,9 @@ export class MessagesService {
           if (relayed) return route.provider.relay('anthropic-messages', { ...body, model: route.model }, options).pipe(map(messagePart));
           const head = { id: requestId, model: route.name, estimatedInputTokens: countPromptTokens(request.messages, request.tools) };
           const events$ = route.provider.stream(request, options);
-          return streaming ? encodeEvents(events$, new MessageStreamEncoder(head)) : collectEvents(events$, (events) => anthropicMessage(head, events));
+          return streaming
+            ? encodeEvents(events$, new MessageStreamEncoder(head))
+            : collectEvents(events$, (events) => anthropicMessage(head, events));
         },
       },
       identity,

@@ -4,6 +4,7 @@ import type { LlmEvent } from '../llm/llm-events.js';
 import type { CallOptions } from '../llm/relay-part.js';
 import type { ModelRoute } from '../llm/model-router.js';
 import type { Observable } from 'rxjs';
+import type { ProviderErrorFields as ProviderError } from '../llm/upstream-error.js';
 
 /**
  * What a client API answers with, ready to write: a streamed frame (its
@@ -26,14 +27,6 @@ export interface WireApi {
   errorBody(error: GatewayError, status: number, message: string, provider?: ProviderError): object;
   /** An error written into a stream that has begun; the stream then ends. */
   streamError(error: GatewayError, status: number, message: string, provider?: ProviderError): string;
-}
-
-/** The provider's own error fields, when they may be shown to the client (see UpstreamError.provider). */
-export interface ProviderError {
-  message: string;
-  type?: string;
-  code?: string | null;
-  param?: string | null;
 }
 
 /** One model call over HTTP, as a client API describes it to ModelCalls. */

@@ -110,7 +110,12 @@ describe('whole answers', () => {
     expect(ollamaGenerateAnswer({ ...HEAD, thinking: false }, events, tallied())).toEqual(
       expect.not.objectContaining({ thinking: expect.anything() }),
     );
-    expect(ollamaGenerateAnswer(HEAD, events, tallied())).toMatchObject({ response: 'Hello there', thinking: 'think', context: [], done: true });
+    expect(ollamaGenerateAnswer(HEAD, events, tallied())).toMatchObject({
+      response: 'Hello there',
+      thinking: 'think',
+      context: [],
+      done: true,
+    });
   });
 });
 

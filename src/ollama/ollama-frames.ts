@@ -42,7 +42,9 @@ export class OllamaChatEncoder implements EventEncoder {
       case 'text':
         return event.text ? line(chatLine(this.head.model, { role: 'assistant', content: event.text })) : '';
       case 'reasoning':
-        return this.head.thinking && event.text ? line(chatLine(this.head.model, { role: 'assistant', content: '', thinking: event.text })) : '';
+        return this.head.thinking && event.text
+          ? line(chatLine(this.head.model, { role: 'assistant', content: '', thinking: event.text }))
+          : '';
       case 'tool_call':
         this.calls.observe(event);
         this.callsPending = true;

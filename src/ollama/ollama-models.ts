@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 /** Ollama's model details; the gateway knows nothing of weights or quantisation, so those stay empty. */
-export interface OllamaModelDetails {
+interface OllamaModelDetails {
   parent_model: string;
   format: string;
   family: string;
@@ -34,7 +34,14 @@ export function modelEntry(name: string): OllamaModelEntry {
     size: 0,
     // Stable for a name, as a digest is for a model's weights.
     digest: createHash('sha256').update(name).digest('hex'),
-    details: { parent_model: '', format: 'gguf', family: familyOf(name), families: [familyOf(name)], parameter_size: '', quantization_level: '' },
+    details: {
+      parent_model: '',
+      format: 'gguf',
+      family: familyOf(name),
+      families: [familyOf(name)],
+      parameter_size: '',
+      quantization_level: '',
+    },
   };
 }
 
@@ -51,5 +58,10 @@ export function modelInfo(name: string, capabilities: string[]): Record<string, 
 
 /** `llama3:8b` → `llama3`, `org/qwen2.5:7b` → `qwen2.5`. */
 function familyOf(name: string): string {
-  return name.replace(/:[^/]*$/, '').split('/').at(-1) ?? name;
+  return (
+    name
+      .replace(/:[^/]*$/, '')
+      .split('/')
+      .at(-1) ?? name
+  );
 }

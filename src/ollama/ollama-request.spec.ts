@@ -62,7 +62,9 @@ describe('ollamaChatRequest', () => {
       { role: 'tool', tool_call_id: 'call_1_1', content: '12:00' },
       { role: 'tool', tool_call_id: 'call_1_0', content: 'sunny' },
     ]);
-    expect(request.tools).toEqual([{ type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object' } } }]);
+    expect(request.tools).toEqual([
+      { type: 'function', function: { name: 'get_weather', description: 'Weather', parameters: { type: 'object' } } },
+    ]);
   });
 
   it('keeps the ids a newer client sends with its calls and answers', () => {

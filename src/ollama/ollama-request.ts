@@ -16,7 +16,11 @@ export function ollamaChatRequest(body: OllamaChatBody, model: string): LlmReque
     if (message.role === 'tool') {
       const answered = pickCall(unanswered, message);
       unanswered = unanswered.filter((call) => call !== answered);
-      messages.push({ role: 'tool', tool_call_id: answered?.id ?? message.tool_call_id ?? `call_${index}`, content: message.content ?? '' });
+      messages.push({
+        role: 'tool',
+        tool_call_id: answered?.id ?? message.tool_call_id ?? `call_${index}`,
+        content: message.content ?? '',
+      });
       continue;
     }
     unanswered = [];
@@ -34,17 +38,15 @@ export function ollamaChatRequest(body: OllamaChatBody, model: string): LlmReque
       messages.push({ role: 'user', content: userContent(message.content ?? '', message.images) });
     }
   }
-  const tools = (body.tools ?? []).map(
-    (tool): ToolDefinition => ({
-      type: 'function',
-      function: {
-        name: tool.function.name,
-        ...(tool.function.description !== undefined && { description: tool.function.description }),
-        // Parsed from JSON, so JSON all through.
-        ...(tool.function.parameters && { parameters: tool.function.parameters as JsonSchema }),
-      },
-    }),
-  );
+  const tools = (body.tools ?? []).map((tool): ToolDefinition => ({
+    type: 'function',
+    function: {
+      name: tool.function.name,
+      ...(tool.function.description !== undefined && { description: tool.function.description }),
+      // Parsed from JSON, so JSON all through.
+      ...(tool.function.parameters && { parameters: tool.function.parameters as JsonSchema }),
+    },
+  }));
   return { messages, model, ...(tools.length > 0 && { tools }), params: ollamaParams(body.options) };
 }
 

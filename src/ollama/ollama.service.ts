@@ -33,7 +33,11 @@ interface OllamaWriter {
 }
 
 const CHAT: OllamaWriter = { api: OLLAMA_CHAT, encoder: (head, tally) => new OllamaChatEncoder(head, tally), whole: ollamaChatAnswer };
-const GENERATE: OllamaWriter = { api: OLLAMA_GENERATE, encoder: (head, tally) => new OllamaGenerateEncoder(head, tally), whole: ollamaGenerateAnswer };
+const GENERATE: OllamaWriter = {
+  api: OLLAMA_GENERATE,
+  encoder: (head, tally) => new OllamaGenerateEncoder(head, tally),
+  whole: ollamaGenerateAnswer,
+};
 
 /**
  * Ollama's API for the apps that speak it (Open WebUI, Cherry Studio, the
@@ -70,7 +74,9 @@ export class OllamaService {
   embed(body: OllamaEmbedBody, identity: Identity, req: IncomingMessage, res: ServerResponse): void {
     const route = this.route(body.model);
     if (!route.provider.relays.includes('openai-embeddings')) {
-      throw new GatewayError('MODEL_NOT_SUPPORTED', { message: `The model '${route.name}' has no embeddings (its upstream does not make them)` });
+      throw new GatewayError('MODEL_NOT_SUPPORTED', {
+        message: `The model '${route.name}' has no embeddings (its upstream does not make them)`,
+      });
     }
     const inputs = typeof body.input === 'string' ? [body.input] : body.input;
     const startedAt = performance.now();

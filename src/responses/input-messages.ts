@@ -4,14 +4,12 @@ import type { ContentPart as LlmContentPart, LlmMessage } from '../llm/llm-event
 import type { ContentPart, InputItem, ResponsesBody } from './responses-body.js';
 
 /**
- * A Responses `input` as chat messages: a string is one user message; items
- * become messages in order, a function call joins the assistant message
+ * A Responses `input` as chat messages: items become messages in order, a function call joins the assistant message
  * before it (parallel calls are one assistant message with several
  * tool_calls, as chat upstreams require), a function call's output is a
  * `tool` message, and reasoning sent back is left out.
  */
 export function inputMessages(input: ResponsesBody['input']): LlmMessage[] {
-  if (typeof input === 'string') return [{ role: 'user', content: input }];
   const messages: LlmMessage[] = [];
   input.forEach((item, index) => {
     const message = itemMessage(item, `input.${index}`);
@@ -44,16 +42,16 @@ function itemMessage(item: InputItem, path: string): LlmMessage | undefined {
   }
 }
 
-/** A user's content as chat parts; one piece of text stays a plain string, which every upstream takes. */
-function userContent(content: string | ContentPart[]): string | LlmContentPart[] {
-  if (typeof content === 'string') return content;
-  if (content.length === 1 && content[0].type !== 'input_image') return content[0].text;
-  return content.map((part): LlmContentPart => (part.type === 'input_image' ? { type: 'image_url', image_url: { url: part.image_url } } : { type: 'text', text: part.text }));
+/** A user's content as chat parts; text alone is a plain string, which every upstream takes. */
+function userContent(content: ContentPart[]): string | LlmContentPart[] {
+  if (content.every((part) => part.type !== 'input_image')) return content.map((part) => part.text).join('\n');
+  return content.map((part): LlmContentPart =>
+    part.type === 'input_image' ? { type: 'image_url', image_url: { url: part.image_url } } : { type: 'text', text: part.text },
+  );
 }
 
 /** Where chat messages take only text (system, assistant, tool): the parts' text, joined. */
-function textOnly(content: string | ContentPart[], path: string): string {
-  if (typeof content === 'string') return content;
+function textOnly(content: ContentPart[], path: string): string {
   const image = content.findIndex((part) => part.type === 'input_image');
   if (image >= 0) {
     throw new GatewayError('INVALID_MESSAGE', {

@@ -2,10 +2,12 @@ import type { LlmEvent } from '../llm/llm-events.js';
 import { ResponseAssembly, Sequence } from './response-assembly.js';
 import { wholeResponse } from './response-frames.js';
 import { responseShell } from './response-object.js';
+import { ResponsesBody } from './responses-body.js';
 import type { ResponseEvent } from './response-types.js';
 
 const prompt = { messages: [{ role: 'user' as const, content: 'hi' }] };
-const assembly = () => new ResponseAssembly(responseShell({ input: 'hi' }, [], 'resp_1', 'gpt-x'), prompt, new Sequence());
+const assembly = () =>
+  new ResponseAssembly(responseShell(ResponsesBody.parse({ input: 'hi' }), [], 'resp_1', 'gpt-x'), prompt, new Sequence());
 const usage: LlmEvent = { type: 'usage', usage: { prompt_tokens: 7, completion_tokens: 3, total_tokens: 10 } };
 
 function streamOf(events: LlmEvent[]): ResponseEvent[] {
@@ -31,7 +33,15 @@ describe('ResponseAssembly', () => {
     expect(events.map((event) => event.sequence_number)).toEqual([...events.keys()]);
     const itemId = (events[2] as Extract<ResponseEvent, { type: 'response.output_item.added' }>).item.id;
     expect(itemId).toMatch(/^msg_[0-9a-f]{32}$/);
-    expect(events[4]).toEqual({ type: 'response.output_text.delta', item_id: itemId, output_index: 0, content_index: 0, delta: 'Hel', logprobs: [], sequence_number: 4 });
+    expect(events[4]).toEqual({
+      type: 'response.output_text.delta',
+      item_id: itemId,
+      output_index: 0,
+      content_index: 0,
+      delta: 'Hel',
+      logprobs: [],
+      sequence_number: 4,
+    });
     expect(events.at(-1)).toMatchObject({
       type: 'response.completed',
       response: {
@@ -39,14 +49,32 @@ describe('ResponseAssembly', () => {
         object: 'response',
         model: 'gpt-x',
         status: 'completed',
-        output: [{ type: 'message', id: itemId, role: 'assistant', status: 'completed', content: [{ type: 'output_text', text: 'Hello', annotations: [] }] }],
-        usage: { input_tokens: 7, output_tokens: 3, total_tokens: 10, input_tokens_details: { cached_tokens: 0 }, output_tokens_details: { reasoning_tokens: 0 } },
+        output: [
+          {
+            type: 'message',
+            id: itemId,
+            role: 'assistant',
+            status: 'completed',
+            content: [{ type: 'output_text', text: 'Hello', annotations: [] }],
+          },
+        ],
+        usage: {
+          input_tokens: 7,
+          output_tokens: 3,
+          total_tokens: 10,
+          input_tokens_details: { cached_tokens: 0 },
+          output_tokens_details: { reasoning_tokens: 0 },
+        },
       },
     });
   });
 
   it('writes reasoning as a summarised reasoning item before the message', () => {
-    const events = streamOf([{ type: 'reasoning', text: 'Think' }, { type: 'text', text: 'Answer' }, { type: 'finish', reason: 'stop' }]);
+    const events = streamOf([
+      { type: 'reasoning', text: 'Think' },
+      { type: 'text', text: 'Answer' },
+      { type: 'finish', reason: 'stop' },
+    ]);
     expect(events.slice(2, 9).map((event) => event.type)).toEqual([
       'response.output_item.added',
       'response.reasoning_summary_part.added',
@@ -79,7 +107,9 @@ describe('ResponseAssembly', () => {
       'response.output_item.done',
       'response.completed',
     ]);
-    expect(events[2]).toMatchObject({ item: { type: 'function_call', call_id: 'call_a', name: 'weather', arguments: '', status: 'in_progress' } });
+    expect(events[2]).toMatchObject({
+      item: { type: 'function_call', call_id: 'call_a', name: 'weather', arguments: '', status: 'in_progress' },
+    });
     expect(events[5]).toMatchObject({ output_index: 0, delta: '"Oslo"}' });
     expect(events[6]).toMatchObject({ output_index: 0, name: 'weather', arguments: '{"city":"Oslo"}' });
     const last = events.at(-1) as Extract<ResponseEvent, { type: 'response.completed' }>;
@@ -90,7 +120,10 @@ describe('ResponseAssembly', () => {
   });
 
   it('ends as incomplete when the model ran out of tokens', () => {
-    const last = streamOf([{ type: 'text', text: 'Cut' }, { type: 'finish', reason: 'length' }]).at(-1);
+    const last = streamOf([
+      { type: 'text', text: 'Cut' },
+      { type: 'finish', reason: 'length' },
+    ]).at(-1);
     expect(last).toMatchObject({
       type: 'response.incomplete',
       response: { status: 'incomplete', incomplete_details: { reason: 'max_output_tokens' }, output: [{ status: 'incomplete' }] },

@@ -119,7 +119,11 @@ export class ResponseAssembly {
     if (type === 'message') {
       const id = itemId('msg');
       this.output.push({ type: 'message', id, role: 'assistant', status: 'in_progress', content: [] });
-      this.emit({ type: 'response.output_item.added', output_index: outputIndex, item: { type: 'message', id, role: 'assistant', status: 'in_progress', content: [] } });
+      this.emit({
+        type: 'response.output_item.added',
+        output_index: outputIndex,
+        item: { type: 'message', id, role: 'assistant', status: 'in_progress', content: [] },
+      });
       const part = { type: 'output_text' as const, text: '', annotations: [], logprobs: [] };
       this.emit({ type: 'response.content_part.added', item_id: id, output_index: outputIndex, content_index: 0, part });
       this.text = { type, outputIndex, id, text: '' };
@@ -163,7 +167,14 @@ export class ResponseAssembly {
       outputIndex = this.output.length;
       const id = itemId('fc');
       const callId = event.id ?? `call_${randomBytes(12).toString('hex')}`;
-      const item = { type: 'function_call' as const, id, call_id: callId, name: event.name ?? '', arguments: '', status: 'in_progress' as const };
+      const item = {
+        type: 'function_call' as const,
+        id,
+        call_id: callId,
+        name: event.name ?? '',
+        arguments: '',
+        status: 'in_progress' as const,
+      };
       this.output.push(item);
       this.calls.set(event.index, outputIndex);
       this.openCalls.push(outputIndex);
@@ -174,7 +185,12 @@ export class ResponseAssembly {
     if (event.arguments) {
       const call = this.functionCall(outputIndex);
       call.arguments += event.arguments;
-      this.emit({ type: 'response.function_call_arguments.delta', item_id: call.id ?? '', output_index: outputIndex, delta: event.arguments });
+      this.emit({
+        type: 'response.function_call_arguments.delta',
+        item_id: call.id ?? '',
+        output_index: outputIndex,
+        delta: event.arguments,
+      });
     }
   }
 
@@ -200,7 +216,7 @@ export class ResponseAssembly {
   }
 
   private emit(event: Unnumbered<ResponseEvent>): void {
-    this.pending.push({ ...event, sequence_number: this.sequence.next() } as ResponseEvent);
+    this.pending.push({ ...event, sequence_number: this.sequence.next() });
   }
 
   private flush(): ResponseEvent[] {

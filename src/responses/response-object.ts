@@ -36,7 +36,13 @@ export function responseShell(body: ResponsesBody, tools: readonly FunctionToolB
 }
 
 function functionTool(tool: FunctionToolBody): FunctionTool {
-  return { type: 'function', name: tool.name, description: tool.description ?? null, parameters: tool.parameters ?? null, strict: tool.strict ?? null };
+  return {
+    type: 'function',
+    name: tool.name,
+    description: tool.description ?? null,
+    parameters: tool.parameters ?? null,
+    strict: tool.strict ?? null,
+  };
 }
 
 /**

@@ -7,7 +7,14 @@ const ImagePart = z.looseObject({ type: z.literal('input_image'), image_url: z.s
 const ContentPart = z.discriminatedUnion('type', [TextPart, ImagePart]);
 export type ContentPart = z.infer<typeof ContentPart>;
 
-const Content = z.union([z.string(), z.array(ContentPart)]);
+/**
+ * A string is one text part. (Preprocessed rather than a union: a union
+ * reports only "Invalid input" where a part is wrong, not what.)
+ */
+const Content = z.preprocess(
+  (content) => (typeof content === 'string' ? [{ type: 'input_text', text: content }] : content),
+  z.array(ContentPart, { error: 'content must be a string or a list of parts' }),
+);
 
 const MessageItem = z.looseObject({
   type: z.literal('message').optional(),
@@ -32,9 +39,11 @@ const FunctionCallOutputItem = z.looseObject({
 const ReasoningItem = z.looseObject({ type: z.literal('reasoning') });
 
 const InputItem = z.discriminatedUnion('type', [MessageItem, FunctionCallItem, FunctionCallOutputItem, ReasoningItem], {
+  // Zod's types say only the union's own issue comes here, but an item that is not an object does too: that one keeps zod's words.
   error: (issue) => {
-    if (issue.code !== 'invalid_union') return undefined;
-    const type = (issue.input as { type?: unknown } | undefined)?.type;
+    const { input } = issue;
+    const type = typeof input === 'object' && input !== null ? (input as { type?: unknown }).type : undefined;
+    if (type === undefined) return undefined;
     return `Input items of type ${JSON.stringify(type)} are not supported (message, function_call, function_call_output and reasoning are)`;
   },
 });
@@ -48,7 +57,11 @@ export type InputItem = z.infer<typeof InputItem>;
  */
 export const ResponsesBody = z.looseObject({
   model: z.string().min(1).max(256).optional(),
-  input: z.union([z.string(), z.array(InputItem).min(1, 'input must not be empty')]),
+  /** A string is one user message (preprocessed, as Content is). */
+  input: z.preprocess(
+    (input) => (typeof input === 'string' ? [{ role: 'user', content: input }] : input),
+    z.array(InputItem, { error: 'input must be a string or a list of items' }).min(1, 'input must not be empty'),
+  ),
   instructions: z.string().nullish(),
   tools: z.array(z.looseObject({ type: z.string() })).nullish(),
   tool_choice: z.union([z.enum(['auto', 'none', 'required']), z.looseObject({ type: z.string() })]).nullish(),

@@ -31,9 +31,21 @@ describe('responsesCall', () => {
       input: [
         { role: 'developer', content: 'Rules.' },
         { type: 'message', role: 'user', content: [{ type: 'input_text', text: 'Weather?' }] },
-        { role: 'user', content: [{ type: 'input_text', text: 'And this:' }, { type: 'input_image', image_url: 'data:image/png;base64,AAAA' }] },
+        {
+          role: 'user',
+          content: [
+            { type: 'input_text', text: 'And this:' },
+            { type: 'input_image', image_url: 'data:image/png;base64,AAAA' },
+          ],
+        },
         { type: 'reasoning', id: 'rs_1', summary: [] },
-        { type: 'message', role: 'assistant', id: 'msg_1', status: 'completed', content: [{ type: 'output_text', text: 'Checking.', annotations: [] }] },
+        {
+          type: 'message',
+          role: 'assistant',
+          id: 'msg_1',
+          status: 'completed',
+          content: [{ type: 'output_text', text: 'Checking.', annotations: [] }],
+        },
         { type: 'function_call', id: 'fc_1', call_id: 'call_a', name: 'weather', arguments: '{"city":"Oslo"}' },
         { type: 'function_call', call_id: 'call_b', name: 'weather', arguments: '{"city":"Rome"}' },
         { type: 'function_call_output', call_id: 'call_a', output: '5°C' },
@@ -66,14 +78,19 @@ describe('responsesCall', () => {
   it('offers function tools in the chat shape, and none with tool_choice "none"', () => {
     const tools = [{ type: 'function', name: 'weather', description: 'The weather', parameters: { type: 'object' }, strict: true }];
     const offered = call({ input: 'x', tools, tool_choice: 'auto' });
-    expect(offered.request.tools).toEqual([{ type: 'function', function: { name: 'weather', description: 'The weather', parameters: { type: 'object' } } }]);
+    expect(offered.request.tools).toEqual([
+      { type: 'function', function: { name: 'weather', description: 'The weather', parameters: { type: 'object' } } },
+    ]);
     expect(offered.tools).toEqual(tools);
     expect(call({ input: 'x', tools, tool_choice: 'none' }).request.tools).toBeUndefined();
   });
 
   it('refuses what a chat upstream cannot do, naming it', () => {
     const hosted = refusal({ input: 'x', tools: [{ type: 'web_search' }, { type: 'function', name: 'f' }, { type: 'file_search' }] });
-    expect(hosted).toMatchObject({ code: 'INVALID_MESSAGE', message: "Only function tools are supported; not: 'web_search', 'file_search'" });
+    expect(hosted).toMatchObject({
+      code: 'INVALID_MESSAGE',
+      message: "Only function tools are supported; not: 'web_search', 'file_search'",
+    });
     expect(refusal({ input: 'x', previous_response_id: 'resp_1' }).message).toMatch(/^previous_response_id is not supported/);
     expect(refusal({ input: 'x', conversation: 'conv_1' }).message).toMatch(/^conversation is not supported/);
     expect(refusal({ input: 'x', background: true }).message).toMatch(/^background responses are not supported/);
@@ -88,6 +105,9 @@ describe('responsesCall', () => {
 
   it('names an input item type it does not know in the body check', () => {
     const parsed = ResponsesBody.safeParse({ input: [{ type: 'item_reference', id: 'msg_1' }] });
-    expect(parsed.error?.issues[0]).toMatchObject({ path: ['input', 0, 'type'], message: expect.stringContaining('"item_reference" are not supported') });
+    expect(parsed.error?.issues[0]).toMatchObject({
+      path: ['input', 0, 'type'],
+      message: expect.stringContaining('"item_reference" are not supported'),
+    });
   });
 });

@@ -21,7 +21,10 @@ export interface ResponsesCall {
 export function responsesCall(body: ResponsesBody, model: string): ResponsesCall {
   refuseUnsupported(body);
   const tools = functionTools(body.tools ?? []);
-  const messages: LlmMessage[] = [...(body.instructions ? [{ role: 'system' as const, content: body.instructions }] : []), ...inputMessages(body.input)];
+  const messages: LlmMessage[] = [
+    ...(body.instructions ? [{ role: 'system' as const, content: body.instructions }] : []),
+    ...inputMessages(body.input),
+  ];
   if (messages.length === 0) throw new GatewayError('INVALID_MESSAGE', { message: 'The input holds no message for the model' });
   const offered = body.tool_choice === 'none' ? [] : tools.map(toolDefinition);
   return { request: { messages, model, ...(offered.length > 0 && { tools: offered }), params: generationParams(body) }, tools };
@@ -31,7 +34,9 @@ function refuseUnsupported(body: ResponsesBody): void {
   const refuse = (message: string) => {
     throw new GatewayError('INVALID_MESSAGE', { message });
   };
-  if (body.previous_response_id) refuse('previous_response_id is not supported: the gateway stores no responses; send the whole conversation as input');
+  if (body.previous_response_id) {
+    refuse('previous_response_id is not supported: the gateway stores no responses; send the whole conversation as input');
+  }
   if (body.conversation !== undefined && body.conversation !== null) {
     refuse('conversation is not supported: the gateway stores no conversations; send the whole conversation as input');
   }

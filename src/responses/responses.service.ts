@@ -45,7 +45,9 @@ export class ResponsesService {
         parts: (options) => {
           const events$ = route.provider.stream(request, options);
           const assembly = new ResponseAssembly(shell, prompt, sequence);
-          return streaming ? encodeEvents(events$, new ResponseEventEncoder(assembly)) : collectEvents(events$, (events) => wholeResponse(assembly, events));
+          return streaming
+            ? encodeEvents(events$, new ResponseEventEncoder(assembly))
+            : collectEvents(events$, (events) => wholeResponse(assembly, events));
         },
       },
       identity,

@@ -14,6 +14,10 @@ export interface ActiveRequestView {
   session_id: string;
   user_id: string;
   transport: Transport;
+  /** The API the client spoke (`ws`, `task`, `openai-chat`, `anthropic-messages`…). */
+  api: string;
+  /** The model the client asked for, by its own name (HTTP model calls). */
+  model: string | null;
   started_at: number;
   age_ms: number;
   completion_tokens: number;
@@ -63,6 +67,8 @@ function view(request: ActiveRequest): ActiveRequestView {
     session_id: request.owner.sessionId,
     user_id: request.owner.userId,
     transport: request.owner.transport,
+    api: request.owner.api ?? request.owner.transport,
+    model: request.owner.model ?? null,
     started_at: request.startedAtMs,
     age_ms: Math.round(performance.now() - request.startedAt),
     completion_tokens: request.usage.completionTokens,

@@ -48,7 +48,9 @@ export class UsageLedger implements OnModuleInit, OnModuleDestroy {
   }
 
   onModuleInit(): void {
-    this.subscription = this.registry.released$.subscribe((request) => this.record(request));
+    // After the tick of the release: counting a cut request's prompt may take milliseconds, and that tick
+    // may be a stop's, whose INTERRUPT_ACK is still to be flushed.
+    this.subscription = this.registry.released$.subscribe((request) => setImmediate(() => this.record(request)));
   }
 
   onModuleDestroy(): void {
@@ -68,7 +70,7 @@ export class UsageLedger implements OnModuleInit, OnModuleDestroy {
   }
 
   private record(request: ActiveRequest): void {
-    const usage = request.usage.toUsage();
+    const usage = request.usage.toRecordUsage();
     const { owner } = request;
     const record: UsageRecord = {
       request_id: request.id,

@@ -7,7 +7,7 @@ export const ANTHROPIC_UPSTREAM_KEY = 'sk-ant-upstream-test';
 /** What the fake says its prompts cost (FakeUpstream says 11: a test can tell which one answered). */
 export const FAKE_ANTHROPIC_INPUT_TOKENS = 13;
 
-export interface ScriptedToolUse {
+interface ScriptedToolUse {
   id: string;
   name: string;
   input: Record<string, unknown>;
@@ -80,7 +80,12 @@ export class FakeAnthropic extends RecordingHttpServer<AnthropicCall> {
     else this.whole(behavior, call, res);
   }
 
-  private async stream(behavior: Extract<AnthropicBehavior, { kind: 'stream' }>, call: AnthropicCall, res: ServerResponse, gone: () => boolean) {
+  private async stream(
+    behavior: Extract<AnthropicBehavior, { kind: 'stream' }>,
+    call: AnthropicCall,
+    res: ServerResponse,
+    gone: () => boolean,
+  ) {
     const tokens = behavior.tokens ?? 2000;
     const interval = behavior.intervalMs ?? 2;
     res.writeHead(200, { 'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', 'request-id': 'req_fake' });
@@ -133,7 +138,11 @@ export class FakeAnthropic extends RecordingHttpServer<AnthropicCall> {
       }
       send({ type: 'content_block_stop', index });
     }
-    send({ type: 'message_delta', delta: { stop_reason: tool ? 'tool_use' : 'end_turn', stop_sequence: null }, usage: { output_tokens: tokens } });
+    send({
+      type: 'message_delta',
+      delta: { stop_reason: tool ? 'tool_use' : 'end_turn', stop_sequence: null },
+      usage: { output_tokens: tokens },
+    });
     send({ type: 'message_stop' });
     res.end();
     call.completed = true;
@@ -161,15 +170,6 @@ export class FakeAnthropic extends RecordingHttpServer<AnthropicCall> {
     );
     call.completed = true;
   }
-}
-
-/** The text of the last user turn: a string, or its text blocks joined. */
-export function lastUserTextOf(body: Record<string, unknown>): string {
-  const messages = Array.isArray(body.messages) ? (body.messages as { role?: string; content?: unknown }[]) : [];
-  const content = messages.findLast((message) => message.role === 'user')?.content;
-  if (typeof content === 'string') return content;
-  if (!Array.isArray(content)) return '';
-  return (content as { type?: string; text?: string }[]).flatMap((block) => (block.type === 'text' && block.text ? [block.text] : [])).join('');
 }
 
 function modelOf(body: Record<string, unknown>): string {

@@ -39,9 +39,9 @@ export class FakeEmbeddings extends RecordingHttpServer<RecordedCall> {
       return { object: 'embedding', index, embedding: base64 ? Buffer.from(new Float32Array(vector).buffer).toString('base64') : vector };
     });
     const tokens = inputs.length * FAKE_TOKENS_PER_INPUT;
-    res.writeHead(200, { 'content-type': 'application/json' }).end(
-      JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }),
-    );
+    res
+      .writeHead(200, { 'content-type': 'application/json' })
+      .end(JSON.stringify({ object: 'list', data, model: body.model, usage: { prompt_tokens: tokens, total_tokens: tokens } }));
     call.completed = true;
   }
 }
