@@ -237,14 +237,15 @@ async function measureClientApis(upstream: FakeUpstream, llm: Record<string, str
       ANTHROPIC_BASE_URL: anthropicUrl,
       ANTHROPIC_API_KEY: ANTHROPIC_UPSTREAM_KEY,
       LLM_MODEL_MAP: 'claude-bench=anthropic:claude-up',
+      TTS_PROVIDER: 'none',
     },
   });
   const origin = `http://127.0.0.1:${APIS_PORTS.gateway}`;
   const paths: Record<string, string> = {
-    'openai-chat': '/v1/chat/completions',
     'openai-responses': '/v1/responses',
     'anthropic-messages': '/v1/messages',
     'ollama-chat': '/api/chat',
+    'openai-chat': '/v1/chat/completions',
   };
   const figures: Record<string, ApiFigures> = {};
   try {

@@ -23,7 +23,8 @@ export interface ApiFigures {
   ttft: Summary;
 }
 
-const WARM_UP = 10;
+/** Calls made first and not counted, for every target alike: connections and JIT warm up. */
+const WARM_UP = 30;
 const CLOSE_WINDOW_MS = 1000;
 /** The fake upstreams' first token is `t0 `: whatever the format, its bytes are the first content. */
 const FIRST_TOKEN = 't0 ';
@@ -88,6 +89,7 @@ export const API_BODIES: Record<string, (model: string) => (prompt: string) => o
 };
 
 const ms = (value: number) => (Number.isFinite(value) ? `${value.toFixed(2)} ms` : 'n/a');
+const added = (value: number) => `${value < 0 ? '−' : '+'}${Math.abs(value).toFixed(2)} ms`;
 
 /** One table: each API through the gateway beside the floor proxy and the upstream itself (chat completions, the same bytes). */
 export function printApiTable(gateway: Record<string, ApiFigures>, floor: ApiFigures, direct: ApiFigures, trials: number): void {
@@ -99,7 +101,7 @@ export function printApiTable(gateway: Record<string, ApiFigures>, floor: ApiFig
     abort(f, 'p99'),
     ms(f.ttft.p50),
     ms(f.ttft.p99),
-    `+${(f.ttft.p50 - direct.ttft.p50).toFixed(2)} ms`,
+    added(f.ttft.p50 - direct.ttft.p50),
   ]);
   rows.push([
     'floor proxy (chat completions)',
@@ -107,7 +109,7 @@ export function printApiTable(gateway: Record<string, ApiFigures>, floor: ApiFig
     abort(floor, 'p99'),
     ms(floor.ttft.p50),
     ms(floor.ttft.p99),
-    `+${(floor.ttft.p50 - direct.ttft.p50).toFixed(2)} ms`,
+    added(floor.ttft.p50 - direct.ttft.p50),
   ]);
   rows.push(['direct to the upstream', '—', '—', ms(direct.ttft.p50), ms(direct.ttft.p99), '']);
   const lines = [
