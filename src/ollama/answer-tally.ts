@@ -38,7 +38,8 @@ export class AnswerTally {
   done(): DoneFields {
     const now = performance.now();
     const firstTokenAt = this.firstTokenAt ?? now;
-    const { prompt_tokens, completion_tokens } = this.usage.toUsage();
+    // The model is done (this is no stop's tick): the prompt may be counted when the provider did not report it.
+    const { prompt_tokens, completion_tokens } = this.usage.toRecordUsage();
     return {
       done: true,
       // Ollama has no word for tool calls: a model that stopped to call tools stopped.
