@@ -63,7 +63,7 @@ describe('provider error text, scrubbed of keys', () => {
 
     // Both failures were logged, scrubbed.
     await gateway.waitForLog((line) => line.msg === 'request failed');
-    await gateway.waitForLog((line) => line.msg === 'chat completion failed');
+    await gateway.waitForLog((line) => line.msg === 'model call failed');
     expect(gateway.logs.filter((line) => leaks(JSON.stringify(line)))).toEqual([]);
   });
 
@@ -97,7 +97,7 @@ describe('provider error text, scrubbed of keys', () => {
       headers: { authorization: `Bearer ${KEY}`, 'content-type': 'application/json' },
       body: JSON.stringify({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }),
     });
-    await gateway.waitForLog((line) => line.msg === 'chat completion failed' && JSON.stringify(line).includes('internal'));
+    await gateway.waitForLog((line) => line.msg === 'model call failed' && JSON.stringify(line).includes('internal'));
     expect(gateway.logs.filter((line) => keyParts(JSON.stringify(line)) || JSON.stringify(line).includes(escaped))).toEqual([]);
   });
 });
