@@ -9,6 +9,18 @@ import { HttpErrorFilter } from './http/http-error.filter.js';
  * the HTTP endpoints read their bodies themselves, so that a bad body gets the
  * same OpenAI-style error as anything else.
  */
+const OPERATOR_ROUTES = /^\/(metrics|health|ready)(\/|\?|$)/;
+
+/**
+ * HTTP_CORS_ORIGINS, except that open development mode (no keys: any
+ * caller is an operator) never allows every origin: any web page the
+ * developer opens could otherwise drive the gateway and spend its model key.
+ */
+function corsOrigins(config: AppConfig): string[] {
+  const { corsOrigins: origins } = config.httpApi;
+  return config.auth.openMode ? origins.filter((origin) => origin !== '*') : origins;
+}
+
 export const APP_OPTIONS: NestApplicationOptions = { bufferLogs: true, bodyParser: false };
 
 /**
@@ -19,9 +31,15 @@ export const APP_OPTIONS: NestApplicationOptions = { bufferLogs: true, bodyParse
 export function configureApp(app: INestApplication, config: AppConfig): INestApplication {
   app.useLogger(app.get(Logger));
   (app.getHttpAdapter().getInstance() as { disable(setting: string): void }).disable('x-powered-by');
-  const origins = config.httpApi.corsOrigins;
+  const origins = corsOrigins(config);
   // Browser chat apps send their key in a header, never a cookie: no credentials, every response header readable.
-  if (origins.length > 0) app.enableCors({ origin: origins.includes('*') ? '*' : origins, exposedHeaders: '*', maxAge: 600 });
+  // The unauthenticated routes (metrics, health) are for operators, never for another origin's page.
+  if (origins.length > 0) {
+    const cors = { origin: origins.includes('*') ? '*' : origins, exposedHeaders: '*', maxAge: 600 };
+    app.enableCors((req: { url?: string }, done: (error: Error | null, options: object) => void) =>
+      done(null, OPERATOR_ROUTES.test(req.url ?? '') ? { origin: false } : cors),
+    );
+  }
   // Every HTTP error, unknown routes included, in OpenAI's shape.
   app.useGlobalFilters(new HttpErrorFilter());
   app.useWebSocketAdapter(new EnvelopeWsAdapter(app, config));

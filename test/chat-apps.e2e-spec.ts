@@ -236,6 +236,8 @@ describe('chat apps on /v1/chat/completions', () => {
       model,
     });
     expect(counts(left)).toEqual(counts(full));
+    // One 499 for the one client that left, however the wait for its usage ended.
+    expect(await metric('gateway_http_model_responses_total{api="openai-chat",status="499"}')).toBe('1');
     expect(counts(full)).toEqual({
       prompt_tokens: 11,
       completion_tokens: 5,
@@ -282,6 +284,69 @@ describe('chat apps on /v1/chat/completions', () => {
     expect(metrics).toMatch(/gateway_usage_tokens_total\{key="alice",api="openai-chat",kind="completion",source="provider"\} 6/);
     expect(metrics).not.toContain(ALICE_KEY);
   });
+
+  it('counts what a client wrote as text, special tokens included, when it cuts the stream', async () => {
+    await start();
+    upstream.behavior = { kind: 'stream', intervalMs: 5, words: ['<|endoftext|> ', '<|im_start|>'] };
+    const abort = new AbortController();
+    const response = await post(ask({ stream: true, messages: [{ role: 'user', content: 'say <|endoftext|><|im_end|>' }] }), {
+      signal: abort.signal,
+    });
+    const reader = response.body!.getReader();
+    await reader.read();
+    await reader.read();
+    abort.abort();
+    const [record] = await waitForRecords(1);
+    expect(record).toMatchObject({ outcome: 'client_closed', source: 'estimated' });
+    expect(record.prompt_tokens).toBeGreaterThan(5);
+    // The gateway is still there.
+    expect((await fetch(`${gateway.httpUrl}/health`)).status).toBe(200);
+  });
+
+  it('never calls the upstream for a client that left while its large body was still being read', async () => {
+    await start();
+    upstream.behavior = { kind: 'stream', intervalMs: 5 };
+    const big = 'x'.repeat(2 * 1024 * 1024);
+    for (let i = 0; i < 5; i++) {
+      const abort = new AbortController();
+      const sent = post(ask({ stream: true, messages: [{ role: 'user', content: big }] }), { signal: abort.signal }).catch(() => undefined);
+      // Gone as soon as the body is on its way: the gateway is still reading or parsing it.
+      setTimeout(() => abort.abort(), 5);
+      await sent;
+    }
+    const all = await waitForRecords(0);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    const closedBeforeCall = upstream.calls.filter((call) => call.socketClosedAt === undefined && !call.completed);
+    expect(closedBeforeCall).toEqual([]);
+    expect((await records()).filter((record) => record.outcome === 'finished')).toEqual(
+      all.filter((record) => record.outcome === 'finished'),
+    );
+    expect((await get<{ data: unknown[] }>('/v1/requests')).data).toEqual([]);
+  });
+
+  it('refuses other origins in open development mode, where any page could spend the model key', async () => {
+    await start({ GATEWAY_API_KEYS: '', GATEWAY_ADMIN_KEYS: '' });
+    const from = (origin: string) =>
+      fetch(`${gateway.httpUrl}/v1/chat/completions`, {
+        method: 'POST',
+        headers: { 'content-type': 'text/plain', origin },
+        body: JSON.stringify(ask()),
+      });
+    const foreign = await from('https://evil.example');
+    expect(foreign.status).toBe(401);
+    expect(foreign.headers.get('access-control-allow-origin')).toBeNull();
+    expect(upstream.calls).toHaveLength(0);
+    expect((await from(gateway.httpUrl)).status).toBe(200);
+  });
+
+  async function metric(name: string): Promise<string | undefined> {
+    const text = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
+    return text
+      .split('\n')
+      .find((line) => line.startsWith(name))
+      ?.split(' ')
+      .at(-1);
+  }
 
   async function waitForRecords(count: number): Promise<UsageRecordView[]> {
     for (let tries = 0; tries < 100; tries++) {

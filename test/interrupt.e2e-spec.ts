@@ -106,7 +106,7 @@ describe('interrupts over WebSocket, down to the upstream socket', () => {
     expect(metrics).toContain('gateway_interrupts_total{transport="ws",source="client",reason="USER_NEW_INPUT"} 1');
     expect(metrics).toContain('gateway_interrupt_ack_seconds_count 1');
     expect(metrics).toContain('gateway_interrupt_upstream_closed_seconds_count{transport="ws"} 1');
-    expect(metrics).toContain(`gateway_completion_tokens_total{transport="ws",outcome="interrupted"} ${completion}`);
+    expect(metrics).toContain(`gateway_completion_tokens_total{transport="ws",outcome="interrupted"} ${textCount}`);
   });
 
   it('interrupts every request of the session when no id is given', async () => {

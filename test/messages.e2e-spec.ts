@@ -414,7 +414,7 @@ describe('Anthropic Messages /v1/messages', () => {
         .finalMessage()
         .catch((e: unknown) => e);
       expect(failed).toBeInstanceOf(Anthropic.APIError);
-      expect(failed).toMatchObject({ error: { type: 'error', error: { type: 'api_error', code: 'UPSTREAM_ERROR' } } });
+      expect(failed).toMatchObject({ error: { type: 'error', error: { type: 'overloaded_error', code: 'UPSTREAM_ERROR' } } });
     });
   });
 

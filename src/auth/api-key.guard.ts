@@ -15,6 +15,12 @@ export class ApiKeyGuard implements CanActivate {
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    if (this.keys.openMode && this.keys.foreignOrigin(request.headers.origin, request.headers.host)) {
+      // Without keys, any page the developer opens could spend the gateway's model key (a form post needs no preflight).
+      throw new GatewayError('AUTH_FAILED', {
+        message: 'Open development mode refuses requests from other origins; set GATEWAY_API_KEYS, or list the origin in HTTP_CORS_ORIGINS',
+      });
+    }
     const bearer = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '')?.[1];
     const apiKeyHeader = request.headers['x-api-key'];
     const identity = this.keys.authenticate(bearer ?? (typeof apiKeyHeader === 'string' ? apiKeyHeader.trim() : undefined));

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG } from '../config/config.module.js';
-import type { AppConfig, NamedKey } from '../config/config.schema.js';
+import type { NamedKey } from '../config/api-keys.js';
+import type { AppConfig } from '../config/config.schema.js';
 
 export interface Identity {
   /** Stable and safe to log: derived from the key's hash, never the key. */
@@ -37,6 +38,17 @@ export class ApiKeyService implements OnModuleInit {
         '*** OPEN DEVELOPMENT MODE: GATEWAY_API_KEYS and GATEWAY_ADMIN_KEYS are empty, so ANY client is accepted. ' +
           'Set GATEWAY_API_KEYS before exposing this gateway (it refuses to start this way with NODE_ENV=production). ***',
       );
+    }
+  }
+
+  /** A browser's request from a page of another origin than the gateway's, and not one HTTP_CORS_ORIGINS names. */
+  foreignOrigin(origin: string | undefined, host: string | undefined): boolean {
+    if (origin === undefined) return false;
+    if (this.config.httpApi.corsOrigins.includes(origin)) return false;
+    try {
+      return new URL(origin).host !== host;
+    } catch {
+      return true;
     }
   }
 

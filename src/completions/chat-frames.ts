@@ -2,6 +2,7 @@ import type { ChatMessage, ToolCall } from '@agent-gateway/protocol';
 import type { LlmEvent } from '../llm/llm-events.js';
 import { ToolCallAccumulator } from '../llm/tool-call-accumulator.js';
 import type { EventEncoder } from '../model-calls/event-frames.js';
+import { sseFrame } from '../model-calls/sse-frame.js';
 
 interface Head {
   id: string;
@@ -26,7 +27,7 @@ export class ChatChunkEncoder implements EventEncoder {
     if (event.type === 'usage' && !this.includeUsage) return '';
     const chunk = { ...this.head, object: 'chat.completion.chunk', ...chunkFields(event, this.first) };
     this.first = false;
-    return `data: ${JSON.stringify(chunk)}\n\n`;
+    return sseFrame(JSON.stringify(chunk));
   }
 
   end(): string {

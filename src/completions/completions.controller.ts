@@ -5,8 +5,7 @@ import type { Identity } from '../auth/api-key.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError } from '../common/gateway-error.js';
-import { zodIssues } from '../common/zod-issues.js';
-import { readJsonBody } from '../http/json-body.js';
+import { readBodyAs } from '../http/json-body.js';
 import { ChatCompletionBody, EmbeddingsBody } from './chat-completion-body.js';
 import { CompletionsService } from './completions.service.js';
 
@@ -31,20 +30,12 @@ export class CompletionsController {
 
   @Post('chat/completions')
   async create(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
-    const parsed = ChatCompletionBody.safeParse(await readJsonBody(req, this.config));
-    if (!parsed.success) {
-      throw new GatewayError('INVALID_MESSAGE', { message: 'Invalid chat completion request', issues: zodIssues(parsed.error) });
-    }
-    this.completions.chat(parsed.data, identity, req, res);
+    this.completions.chat(await readBodyAs(req, this.config, ChatCompletionBody, 'chat completion'), identity, req, res);
   }
 
   @Post('embeddings')
   async embeddings(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
-    const parsed = EmbeddingsBody.safeParse(await readJsonBody(req, this.config));
-    if (!parsed.success) {
-      throw new GatewayError('INVALID_MESSAGE', { message: 'Invalid embeddings request', issues: zodIssues(parsed.error) });
-    }
-    this.completions.embeddings(parsed.data, identity, req, res);
+    this.completions.embeddings(await readBodyAs(req, this.config, EmbeddingsBody, 'embeddings'), identity, req, res);
   }
 
   @Get('models')

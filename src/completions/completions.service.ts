@@ -14,6 +14,7 @@ import type { ChatCompletionBody, EmbeddingsBody } from './chat-completion-body.
 import { ChatChunkEncoder, chatCompletion } from './chat-frames.js';
 import { chatRequest } from './chat-request.js';
 import { OPENAI_CHAT, OPENAI_EMBEDDINGS } from './openai-chat.api.js';
+import { sseFrame } from '../model-calls/sse-frame.js';
 
 /**
  * OpenAI's chat completions and embeddings, over ModelCalls. An upstream
@@ -99,5 +100,5 @@ export class CompletionsService {
 function chatPart(part: RelayPart, includeUsage: boolean): WirePart {
   if (part.type === 'response') return { type: 'whole', body: part.body, events: part.events };
   const usageOnly = part.events.length > 0 && part.events.every((event) => event.type === 'usage');
-  return { type: 'frame', data: usageOnly && !includeUsage ? '' : `data: ${part.data}\n\n`, events: part.events };
+  return { type: 'frame', data: usageOnly && !includeUsage ? '' : sseFrame(part.data), events: part.events };
 }

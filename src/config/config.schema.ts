@@ -1,6 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
+import { checkKeyNames, parseHeaderList, parseKeys } from './api-keys.js';
+import { ConfigError } from './config-error.js';
 import { type Env, envSchema, splitList } from './env.schema.js';
+import { parseModelMap } from './model-map.js';
 
 /**
  * Every setting the gateway reads, validated once at start into a typed tree.
@@ -9,56 +12,10 @@ import { type Env, envSchema, splitList } from './env.schema.js';
  */
 export type AppConfig = ReturnType<typeof toConfig>;
 
-/** `client-name=upstream-name,…` */
-/** Where a model name leads: an upstream, and that upstream's name for it. */
-export interface ModelTarget {
-  upstream: 'default' | 'openai' | 'anthropic' | 'simulated';
-  model: string;
-}
-
-const UPSTREAM_PREFIX = /^(openai|anthropic|simulated):(.*)$/;
-
-/** `name=upstream-name`, or `name=anthropic:upstream-name` (`openai:`, `simulated:`) for another upstream than the default. */
-function parseModelMap(raw: string): Record<string, ModelTarget> {
-  return Object.fromEntries(
-    splitList(raw).map((pair) => {
-      const at = pair.indexOf('=');
-      const from = pair.slice(0, at).trim();
-      const to = pair.slice(at + 1).trim();
-      if (at < 0 || !from || !to) throw new ConfigError(`LLM_MODEL_MAP: "${pair}" is not name=upstream-name`);
-      const prefixed = UPSTREAM_PREFIX.exec(to);
-      const target: ModelTarget = prefixed
-        ? { upstream: prefixed[1] as ModelTarget['upstream'], model: prefixed[2] || from }
-        : { upstream: 'default', model: to };
-      return [from, target];
-    }),
-  );
-}
-
-export interface NamedKey {
-  /** Shown in usage records and metrics instead of the key. */
-  name?: string;
-  key: string;
-}
-
-const NAMED_KEY = /^([A-Za-z0-9_.-]{1,64}):(.+)$/;
-
-/** `name:key` or a bare key (a key that holds a colon must then be named). */
-function parseKeys(raw: string): NamedKey[] {
-  return splitList(raw).map((entry) => {
-    const named = NAMED_KEY.exec(entry);
-    return named ? { name: named[1], key: named[2] } : { key: entry };
-  });
-}
-
-/** Header names, lower case; a trailing `*` matches any name that starts so. */
-function parseHeaderList(raw: string): string[] {
-  return splitList(raw).map((name) => name.toLowerCase());
-}
-
 function toConfig(env: Env) {
   const apiKeys = parseKeys(env.GATEWAY_API_KEYS);
   const adminKeys = parseKeys(env.GATEWAY_ADMIN_KEYS);
+  checkKeyNames([...apiKeys, ...adminKeys]);
   return {
     env: env.NODE_ENV,
     production: env.NODE_ENV === 'production',
@@ -218,9 +175,7 @@ function toConfig(env: Env) {
   };
 }
 
-export class ConfigError extends Error {
-  override readonly name = 'ConfigError';
-}
+export { ConfigError } from './config-error.js';
 
 /** Parses the environment; throws a ConfigError naming every bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {

@@ -13,9 +13,15 @@ function anthropicErrorType(status: number): string {
   return 'invalid_request_error';
 }
 
-/** `{"type": "error", "error": {type, message}}`, as Anthropic writes its errors (the gateway's code beside them). */
+/**
+ * `{"type": "error", "error": {type, message}}`, as Anthropic writes its
+ * errors (the gateway's code beside them). Anthropic's has no list of
+ * issues: the first few go into the message.
+ */
 export function anthropicErrorBody(error: GatewayError, status = error.status, message = error.message, providerType?: string): object {
-  return { type: 'error', error: { type: providerType ?? anthropicErrorType(status), message, code: error.code } };
+  const issues = error.issues?.slice(0, 3).map((issue) => `${issue.path}: ${issue.message}`);
+  const text = issues?.length ? `${message}: ${issues.join('; ')}` : message;
+  return { type: 'error', error: { type: providerType ?? anthropicErrorType(status), message: text, code: error.code } };
 }
 
 /** `{"error": "…"}`, as Ollama writes its errors. */

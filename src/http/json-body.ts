@@ -1,4 +1,6 @@
 import type { IncomingMessage } from 'node:http';
+import type { ZodType } from 'zod';
+import { zodIssues } from '../common/zod-issues.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError } from '../common/gateway-error.js';
 import { JsonOverLimitError, parseInSlices } from '../common/incremental-json.js';
@@ -52,4 +54,16 @@ function readBody(request: IncomingMessage, maxBytes: number): Promise<Buffer> {
     request.once('end', () => resolve(parts.length === 1 ? parts[0] : Buffer.concat(parts)));
     request.once('error', reject);
   });
+}
+
+/** The body, read as readJsonBody does and checked against `schema`; otherwise `400 INVALID_MESSAGE` naming `what` and its issues. */
+export async function readBodyAs<T>(
+  request: IncomingMessage,
+  config: Pick<AppConfig, 'httpApi' | 'json'>,
+  schema: ZodType<T>,
+  what: string,
+): Promise<T> {
+  const parsed = schema.safeParse(await readJsonBody(request, config));
+  if (!parsed.success) throw new GatewayError('INVALID_MESSAGE', { message: `Invalid ${what} request`, issues: zodIssues(parsed.error) });
+  return parsed.data;
 }

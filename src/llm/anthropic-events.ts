@@ -16,7 +16,8 @@ const FINISH_REASONS: Record<string, string> = {
 };
 
 export function finishReasonOf(stopReason: unknown): string | null {
-  return typeof stopReason === 'string' ? (FINISH_REASONS[stopReason] ?? stopReason) : null;
+  if (typeof stopReason !== 'string') return null;
+  return Object.hasOwn(FINISH_REASONS, stopReason) ? FINISH_REASONS[stopReason] : stopReason;
 }
 
 /** Input tokens as Anthropic splits them (fresh, written to the cache, read from it), added up. */
@@ -36,6 +37,8 @@ export class AnthropicDecoder implements StreamDecoder {
   finished = false;
   private inputTokens = 0;
   private outputTokens = 0;
+  /** Whether the upstream said anything of its usage: a compatible server that says none leaves it to the gateway's count. */
+  private usageSeen = false;
   /** Content block index → tool call index, for tool_use blocks. */
   private readonly toolIndexOf = new Map<number, number>();
 
@@ -45,10 +48,7 @@ export class AnthropicDecoder implements StreamDecoder {
     const value = parse(message.data);
     const type = message.event ?? (typeof value.type === 'string' ? value.type : undefined);
     if (type === 'ping') return undefined;
-    if (type === 'error') {
-      const error = isObject(value.error) ? value.error : {};
-      throw new UpstreamError('UPSTREAM_ERROR', `error event in stream: ${JSON.stringify(error)}`);
-    }
+    if (type === 'error') throw UpstreamError.inStream(value.error);
     const events = this.eventsOf(type, value);
     let data = message.data;
     if (type === 'message_start' && this.rename && isObject(value.message)) {
@@ -63,6 +63,7 @@ export class AnthropicDecoder implements StreamDecoder {
     switch (type) {
       case 'message_start': {
         const usage = isObject(value.message) && isObject(value.message.usage) ? value.message.usage : {};
+        this.usageSeen ||= isObject(value.message) && isObject(value.message.usage);
         this.inputTokens = inputTokensOf(usage);
         if (typeof usage.output_tokens === 'number') this.outputTokens = usage.output_tokens;
         return [];
@@ -73,6 +74,7 @@ export class AnthropicDecoder implements StreamDecoder {
         return this.blockDelta(value);
       case 'message_delta': {
         if (isObject(value.usage)) {
+          this.usageSeen = true;
           if (typeof value.usage.output_tokens === 'number') this.outputTokens = value.usage.output_tokens;
           // Some compatible servers report the input only here.
           if (inputTokensOf(value.usage) > 0) this.inputTokens = inputTokensOf(value.usage);
@@ -84,6 +86,7 @@ export class AnthropicDecoder implements StreamDecoder {
       }
       case 'message_stop':
         this.done = true;
+        if (!this.usageSeen) return [];
         return [
           {
             type: 'usage',
@@ -149,6 +152,7 @@ export function messageEvents(message: Record<string, unknown>): LlmEvent[] {
   }
   events.push({ type: 'finish', reason: finishReasonOf(message.stop_reason) });
   const usage = isObject(message.usage) ? message.usage : {};
+  if (!isObject(message.usage)) return events;
   const input = inputTokensOf(usage);
   const output = typeof usage.output_tokens === 'number' ? usage.output_tokens : 0;
   events.push({ type: 'usage', usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } });

@@ -1,4 +1,5 @@
 import type { ToolDefinition } from '@agent-gateway/protocol';
+import { parseToolArguments } from './tool-arguments.js';
 import type { ContentPart, LlmMessage, LlmRequest } from './llm-events.js';
 
 /** Anthropic requires `max_tokens`; a client that set none gets this. */
@@ -57,7 +58,7 @@ function blocksOf(message: Exclude<LlmMessage, { role: 'system' }>): AnthropicBl
           type: 'tool_use' as const,
           id: call.id,
           name: call.function.name,
-          input: parseArguments(call.function.arguments),
+          input: parseToolArguments(call.function.arguments),
         })),
       ];
     case 'user':
@@ -79,13 +80,4 @@ function anthropicTool(tool: ToolDefinition): Record<string, unknown> {
     ...(tool.function.description && { description: tool.function.description }),
     input_schema: tool.function.parameters ?? { type: 'object', properties: {} },
   };
-}
-
-/** A model's arguments are JSON text; one that is not is passed as a string rather than lost. */
-function parseArguments(text: string): unknown {
-  try {
-    return text.trim() === '' ? {} : JSON.parse(text);
-  } catch {
-    return { arguments: text };
-  }
 }

@@ -1,9 +1,11 @@
-import { chunkToEvents } from './chat-completion-chunk.js';
+import { chunkEvents, parseChunk } from './chat-completion-chunk.js';
+
+const chunkToEvents = (data: string) => chunkEvents(parseChunk(data));
 import { UpstreamError } from './upstream-error.js';
 
 const chunk = (body: object) => JSON.stringify({ id: 'c1', object: 'chat.completion.chunk', ...body });
 
-describe('chunkToEvents', () => {
+describe('chunkEvents', () => {
   it('reads a content delta', () => {
     expect(chunkToEvents(chunk({ choices: [{ index: 0, delta: { content: 'Hi' }, finish_reason: null }] }))).toEqual([
       { type: 'text', text: 'Hi' },

@@ -13,24 +13,16 @@ export function parseChunk(data: string): Record<string, unknown> {
   return chunk;
 }
 
-/** Turns one SSE event's data into events (see chunkEvents). */
-export function chunkToEvents(data: string): LlmEvent[] {
-  return chunkEvents(parseChunk(data));
-}
-
 /**
  * What one parsed chunk says, as events. Providers differ at the edges (vLLM
  * sends `choices: null` with the usage, DashScope streams `reasoning_content`,
  * OpenRouter, vLLM and Ollama `reasoning`), so every field is optional here.
  */
 export function chunkEvents(chunk: Record<string, unknown>): LlmEvent[] {
-  if (isObject(chunk.error)) {
-    const message = typeof chunk.error.message === 'string' ? chunk.error.message : JSON.stringify(chunk.error);
-    throw new UpstreamError('UPSTREAM_ERROR', `error event in stream: ${message}`);
-  }
+  if (isObject(chunk.error)) throw UpstreamError.inStream(chunk.error);
 
   const events: LlmEvent[] = [];
-  const choice = Array.isArray(chunk.choices) && isObject(chunk.choices[0]) ? chunk.choices[0] : undefined;
+  const choice = firstChoice(chunk.choices);
   const delta = choice && isObject(choice.delta) ? choice.delta : undefined;
   if (delta) {
     const reasoning = delta.reasoning_content ?? delta.reasoning;
@@ -48,10 +40,16 @@ export function chunkEvents(chunk: Record<string, unknown>): LlmEvent[] {
   return events;
 }
 
+/** The choice the gateway follows: index 0 (a client that asked for `n > 1` gets the others passed through, unaccounted). */
+function firstChoice(choices: unknown): Record<string, unknown> | undefined {
+  if (!Array.isArray(choices)) return undefined;
+  return choices.find((choice): choice is Record<string, unknown> => isObject(choice) && (choice.index ?? 0) === 0);
+}
+
 /** What a whole (non-streamed) `chat.completion` says, as the events its stream would have carried. */
 export function completionEvents(completion: Record<string, unknown>): LlmEvent[] {
   const events: LlmEvent[] = [];
-  const choice = Array.isArray(completion.choices) && isObject(completion.choices[0]) ? completion.choices[0] : undefined;
+  const choice = firstChoice(completion.choices);
   const message = choice && isObject(choice.message) ? choice.message : undefined;
   const reasoning = message?.reasoning_content ?? message?.reasoning;
   if (typeof reasoning === 'string' && reasoning !== '') events.push({ type: 'reasoning', text: reasoning });

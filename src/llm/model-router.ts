@@ -1,6 +1,6 @@
 import type { OnModuleDestroy } from '@nestjs/common';
 import { GatewayError } from '../common/gateway-error.js';
-import type { ModelTarget } from '../config/config.schema.js';
+import type { ModelTarget } from '../config/model-map.js';
 import type { LlmProvider } from './llm-provider.js';
 
 /** A model a client asked for: the provider that serves it, the upstream's name for it, and the client's own name. */
@@ -32,7 +32,8 @@ export class ModelRouter implements OnModuleDestroy {
   /** Each upstream's connections closed once, whichever names lead to it. */
   async onModuleDestroy(): Promise<void> {
     const { defaultProvider, upstreams } = this.options;
-    await Promise.all([...new Set([defaultProvider, ...Object.values(upstreams)])].map((provider) => provider.close()));
+    const all = new Set([defaultProvider, ...Object.values(upstreams)]);
+    await Promise.all([...all].map((provider) => provider.close()));
   }
 
   /** Throws MODEL_NOT_FOUND for a name the allowlist does not hold, or whose upstream is not configured. */
@@ -53,10 +54,13 @@ export class ModelRouter implements OnModuleDestroy {
     return { name, provider, model: target.model };
   }
 
-  /** The names clients may use: the allowlist when there is one, else the default model; and the mapped ones. */
+  /** The names clients may use: the allowlist when there is one, else the default model; and the mapped ones whose upstream is there. */
   models(): string[] {
-    const { defaultProvider, modelMap, allowedModels } = this.options;
+    const { defaultProvider, modelMap, allowedModels, upstreams } = this.options;
     const base = allowedModels.length > 0 ? allowedModels : [defaultProvider.descriptor.model];
-    return [...new Set([...base, ...Object.keys(modelMap)])];
+    const mapped = Object.entries(modelMap).flatMap(([name, target]) =>
+      target.upstream === 'default' || upstreams[target.upstream] ? [name] : [],
+    );
+    return [...new Set([...base, ...mapped])];
   }
 }

@@ -72,9 +72,23 @@ export class UpstreamError extends GatewayError {
     const detail = `HTTP ${status}: ${parsed === undefined ? body : JSON.stringify(parsed)}`;
     const provider = CLIENT_FAULT.has(status) ? providerFields(parsed) : undefined;
     const code = upstreamCodeOf(status);
-    return new UpstreamError(code, detail, status, undefined, provider, status === 429 || status === 503 ? retryAfter : undefined);
+    return new UpstreamError(code, detail, status, undefined, provider, RETRY_STATUSES.has(status) ? retryAfter : undefined);
+  }
+
+  /**
+   * From an error event inside a stream (Anthropic's `event: error`,
+   * OpenRouter's `{"error": …}` chunk): the stream has begun, so no status
+   * reaches the client, but the provider's type and code (`overloaded_error`)
+   * do, for its SDK to decide whether to retry.
+   */
+  static inStream(error: unknown): UpstreamError {
+    const provider = providerFields({ error });
+    return new UpstreamError('UPSTREAM_ERROR', `error event in stream: ${JSON.stringify(error)}`, undefined, undefined, provider);
   }
 }
+
+/** Statuses whose Retry-After tells a client when to come back (529: Anthropic's "overloaded"). */
+const RETRY_STATUSES = new Set([429, 503, 529]);
 
 function upstreamCodeOf(status: number): UpstreamCode {
   if (status === 429) return 'UPSTREAM_RATE_LIMITED';

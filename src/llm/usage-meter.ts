@@ -12,6 +12,8 @@ interface Round {
   prompt?: RoundPrompt;
   /** What the model generated (text, reasoning, tool calls), to count when the provider's figure never came. */
   generated: string[];
+  /** Its chunks: the running figure, one chunk ≈ one token, as OpenAI-style servers stream (counting text costs more). */
+  chunks: number;
   provider?: ProviderUsage;
   finished: boolean;
 }
@@ -28,15 +30,17 @@ export class UsageMeter {
 
   /** A new model call begins. */
   startRound(prompt?: RoundPrompt): void {
-    this.rounds.push({ ...(prompt && { prompt }), generated: [], finished: false });
+    this.rounds.push({ ...(prompt && { prompt }), generated: [], chunks: 0, finished: false });
   }
 
   observe(event: LlmEvent): void {
     const round = this.currentRound();
     if (event.type === 'usage') round.provider = event.usage;
     else if (event.type === 'finish') round.finished = true;
-    else if (event.type === 'text' || event.type === 'reasoning') round.generated.push(event.text);
-    else round.generated.push((event.name ?? '') + (event.arguments ?? ''));
+    else {
+      round.chunks += 1;
+      round.generated.push(event.type === 'tool_call' ? (event.name ?? '') + (event.arguments ?? '') : event.text);
+    }
   }
 
   /** The model said it was done with its last call: all that is left to come is the usage. */
@@ -49,8 +53,13 @@ export class UsageMeter {
     return this.rounds.length > 0 && this.rounds.every((round) => round.provider);
   }
 
+  /**
+   * The running figure, for metrics and listings of requests still going:
+   * the provider's, or the chunks so far. Cheap, unlike the tokenizer's count
+   * in toUsage(), which is taken once, at the end.
+   */
   get completionTokens(): number {
-    return this.rounds.reduce((sum, round) => sum + (round.provider?.completion_tokens ?? countTextTokens(round.generated.join(''))), 0);
+    return this.rounds.reduce((sum, round) => sum + (round.provider?.completion_tokens ?? round.chunks), 0);
   }
 
   /**
@@ -88,7 +97,7 @@ export class UsageMeter {
   private currentRound(): Round {
     const last = this.rounds.at(-1);
     if (last) return last;
-    const round: Round = { generated: [], finished: false };
+    const round: Round = { generated: [], chunks: 0, finished: false };
     this.rounds.push(round);
     return round;
   }

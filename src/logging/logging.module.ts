@@ -4,6 +4,20 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 
 /** JSON logs through pino; WebSocket code logs with session_id and request_id fields. */
+/** The model APIs' routes, with and without `/v1` where both are served: each logs its own calls (ModelCalls). */
+const MODEL_ROUTES = [
+  'v1/chat/completions',
+  'chat/completions',
+  'v1/responses',
+  'responses',
+  'v1/embeddings',
+  'embeddings',
+  'v1/messages',
+  'api/chat',
+  'api/generate',
+  'api/embed',
+];
+
 @Module({})
 export class LoggingModule {
   /**
@@ -19,7 +33,7 @@ export class LoggingModule {
           inject: [APP_CONFIG],
           useFactory: (config: AppConfig) => ({
             // The hot path logs for itself; skipping pino-http there saves a logger and a context per request.
-            exclude: [{ path: 'v1/chat/completions', method: RequestMethod.POST }],
+            exclude: MODEL_ROUTES.map((path) => ({ path, method: RequestMethod.POST })),
             pinoHttp: {
               level: config.log.level,
               ...(config.log.pretty && { transport: { target: 'pino-pretty', options: { singleLine: true } } }),

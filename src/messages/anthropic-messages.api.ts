@@ -1,5 +1,6 @@
 import { anthropicErrorBody } from '../http/api-error-body.js';
 import type { WireApi } from '../model-calls/wire-api.js';
+import { sseFrame } from '../model-calls/sse-frame.js';
 
 /**
  * Anthropic's Messages API: named server-sent events ending in
@@ -12,5 +13,5 @@ export const ANTHROPIC_MESSAGES: WireApi = {
   streamContentType: 'text/event-stream; charset=utf-8',
   errorBody: (error, status, message, provider) => anthropicErrorBody(error, status, message, provider?.type),
   streamError: (error, status, message, provider) =>
-    `event: error\ndata: ${JSON.stringify(anthropicErrorBody(error, status, message, provider?.type))}\n\n`,
+    sseFrame(JSON.stringify(anthropicErrorBody(error, status, message, provider?.type)), 'error'),
 };

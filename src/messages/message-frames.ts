@@ -2,6 +2,8 @@ import type { LlmEvent, ProviderUsage } from '../llm/llm-events.js';
 import { countTextTokens } from '../llm/token-count.js';
 import type { EventEncoder } from '../model-calls/event-frames.js';
 import { type BlockStep, ContentBlocks } from './content-blocks.js';
+import { sseFrame } from '../model-calls/sse-frame.js';
+import { parseToolArguments } from '../llm/tool-arguments.js';
 
 /** What every answer of one call says about itself. */
 export interface MessageHead {
@@ -17,7 +19,7 @@ export interface MessageHead {
 const STOP_REASONS: Record<string, string> = { stop: 'end_turn', length: 'max_tokens', tool_calls: 'tool_use', content_filter: 'refusal' };
 
 export function stopReasonOf(finish: string | null): string {
-  return (finish !== null && STOP_REASONS[finish]) || 'end_turn';
+  return (finish !== null && Object.hasOwn(STOP_REASONS, finish) && STOP_REASONS[finish]) || 'end_turn';
 }
 
 /**
@@ -127,17 +129,8 @@ class MessageContent {
 
   blocks(): WholeBlock[] {
     return this.content.map((block, index) =>
-      block.type === 'tool_use' ? { ...block, input: parseInput(this.inputs.get(index) ?? '') } : block,
+      block.type === 'tool_use' ? { ...block, input: parseToolArguments(this.inputs.get(index) ?? '') } : block,
     );
-  }
-}
-
-/** A model's arguments are JSON text; one that is not is passed as a string rather than lost (as the Anthropic upstream does). */
-function parseInput(text: string): unknown {
-  try {
-    return text.trim() === '' ? {} : JSON.parse(text);
-  } catch {
-    return { arguments: text };
   }
 }
 
@@ -146,5 +139,5 @@ function frames(steps: readonly BlockStep[]): string {
 }
 
 function frame(event: string, data: object): string {
-  return `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+  return sseFrame(JSON.stringify(data), event);
 }

@@ -2,11 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, CurrentIdentity } from '../auth/api-key.guard.js';
 import type { Identity } from '../auth/api-key.service.js';
-import { GatewayError } from '../common/gateway-error.js';
-import { zodIssues } from '../common/zod-issues.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { readJsonBody } from '../http/json-body.js';
+import { readBodyAs } from '../http/json-body.js';
 import { CountTokensBody, MessagesBody } from './messages-body.js';
 import { MessagesService } from './messages.service.js';
 
@@ -28,34 +26,12 @@ export class MessagesController {
 
   @Post('messages')
   async create(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
-    const parsed = MessagesBody.safeParse(await readJsonBody(req, this.config));
-    if (!parsed.success) {
-      throw new GatewayError('INVALID_MESSAGE', {
-        message: `Invalid messages request: ${issuesText(parsed.error)}`,
-        issues: zodIssues(parsed.error),
-      });
-    }
-    this.messages.create(parsed.data, identity, req, res);
+    this.messages.create(await readBodyAs(req, this.config, MessagesBody, 'messages'), identity, req, res);
   }
 
   @Post('messages/count_tokens')
   @HttpCode(200)
   async countTokens(@Req() req: IncomingMessage): Promise<{ input_tokens: number }> {
-    const parsed = CountTokensBody.safeParse(await readJsonBody(req, this.config));
-    if (!parsed.success) {
-      throw new GatewayError('INVALID_MESSAGE', {
-        message: `Invalid count_tokens request: ${issuesText(parsed.error)}`,
-        issues: zodIssues(parsed.error),
-      });
-    }
-    return this.messages.countTokens(parsed.data);
+    return this.messages.countTokens(await readBodyAs(req, this.config, CountTokensBody, 'count_tokens'));
   }
-}
-
-/** Anthropic's error has a message and no list of issues: the first few go into the message. */
-function issuesText(error: Parameters<typeof zodIssues>[0]): string {
-  return zodIssues(error)
-    .slice(0, 3)
-    .map((issue) => `${issue.path}: ${issue.message}`)
-    .join('; ');
 }

@@ -5,7 +5,7 @@ import { map } from 'rxjs';
 import type { Identity } from '../auth/api-key.service.js';
 import { ModelRouter } from '../llm/model-router.js';
 import type { RelayPart } from '../llm/relay-part.js';
-import { countPromptTokens } from '../llm/token-count.js';
+import { countPromptTokens, countPromptTokensYielding } from '../llm/token-count.js';
 import { collectEvents, encodeEvents } from '../model-calls/event-frames.js';
 import { ModelCalls } from '../model-calls/model-call.service.js';
 import type { WirePart } from '../model-calls/wire-api.js';
@@ -13,6 +13,7 @@ import { ANTHROPIC_MESSAGES } from './anthropic-messages.api.js';
 import { anthropicMessage, MessageStreamEncoder } from './message-frames.js';
 import type { CountTokensBody, MessagesBody } from './messages-body.js';
 import { messagesRequest } from './messages-request.js';
+import { sseFrame } from '../model-calls/sse-frame.js';
 
 /**
  * Anthropic's Messages API, over ModelCalls. An upstream that speaks it
@@ -59,15 +60,15 @@ export class MessagesService {
   }
 
   /** The prompt's tokens as the gateway counts them (OpenAI's tokenizer): close to, not exactly, what Anthropic's would say. */
-  countTokens(body: CountTokensBody): { input_tokens: number } {
+  async countTokens(body: CountTokensBody): Promise<{ input_tokens: number }> {
     const route = this.router.route(body.model);
     const request = messagesRequest(body, route.model);
-    return { input_tokens: countPromptTokens(request.messages, request.tools) };
+    return { input_tokens: await countPromptTokensYielding(request.messages, request.tools) };
   }
 }
 
 /** An upstream's event as the client gets it: under its own name, for Anthropic's SDKs skip events without one. */
 function messagePart(part: RelayPart): WirePart {
   if (part.type === 'response') return { type: 'whole', body: part.body, events: part.events };
-  return { type: 'frame', data: `${part.event ? `event: ${part.event}\n` : ''}data: ${part.data}\n\n`, events: part.events };
+  return { type: 'frame', data: sseFrame(part.data, part.event), events: part.events };
 }

@@ -13,11 +13,23 @@ describe('forwardedHeaders', () => {
       'set-cookie': ['a=b'],
     };
     const allowlist = ['openai-organization', 'x-ratelimit-*', 'authorization', 'x-api-key', 'content-length', 'set-cookie'];
-    expect(forwardedHeaders(headers, allowlist)).toEqual({
+    expect(forwardedHeaders(headers, allowlist, 'upstream')).toEqual({
       'openai-organization': 'org-1',
       'x-ratelimit-remaining-tokens': '10',
       'x-ratelimit-reset': '1s',
     });
+  });
+
+  it('keeps the gateway’s own answer headers its own, whatever the upstream sends', () => {
+    const upstream = {
+      'x-request-id': 'req_upstream',
+      'access-control-allow-origin': 'https://evil.example',
+      'set-cookie': 'a=b',
+      'retry-after': '1',
+      'x-ratelimit-remaining-requests': '3',
+    };
+    expect(forwardedHeaders(upstream, ['*'], 'downstream')).toEqual({ 'x-ratelimit-remaining-requests': '3' });
+    expect(forwardedHeaders({ 'accept-encoding': 'gzip', te: 'trailers', 'x-trace': '1' }, ['*'], 'upstream')).toEqual({ 'x-trace': '1' });
   });
 
   it('finds the upstream’s request id under OpenAI’s name or Anthropic’s', () => {

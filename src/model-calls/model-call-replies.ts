@@ -22,6 +22,8 @@ export interface Exchange {
   clientGone: boolean;
   /** While the usage is read for a client that left: the stop that ends the wait. */
   usageGrace?: NodeJS.Timeout;
+  /** The call's pipeline has ended: a close from now on is no stop. */
+  ended: boolean;
 }
 
 /**
@@ -104,7 +106,7 @@ export class ModelCallReplies {
     this.metrics.httpResponses.inc({ api: call.api.name, status });
     this.metrics.ended('http', 'failed', request.usage.completionTokens);
     const provider = failure instanceof UpstreamError ? failure.provider : undefined;
-    this.writeError(exchange, failure, status, provider?.message ?? failure.message);
+    this.writeError(exchange, failure, status, provider ? clientNamed(provider.message, call) : failure.message);
   }
 
   private writeError(exchange: Exchange, error: GatewayError, status: number, message: string): void {
@@ -125,6 +127,11 @@ export class ModelCallReplies {
       })
       .end(JSON.stringify(call.api.errorBody(error, status, message, provider)));
   }
+}
+
+/** A provider's words name the model as the upstream calls it; the client sees its own name (the mapping stays the gateway's). */
+function clientNamed(message: string, { route }: ModelCall): string {
+  return route.model === route.name || route.model === '' ? message : message.replaceAll(route.model, route.name);
 }
 
 /** The headers leave with the first frame, in one write. */

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { finalize, takeUntil } from 'rxjs';
+import { defer, finalize, takeUntil } from 'rxjs';
 import type { Identity } from '../auth/api-key.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -53,32 +53,38 @@ export class ModelCalls {
       log: this.logger.logger.child({ request_id: requestId, user_id: identity.userId, api: call.api.name }),
       upstreamHeaders: {},
       clientGone: false,
+      ended: false,
     };
     res.setHeader('x-request-id', requestId);
     // The disconnect is an event, not something to poll for.
     res.once('close', () => {
       if (!res.writableFinished) this.clientClosed(exchange);
     });
+    // A client that left while its body was still being read (a large one is parsed in slices) has already
+    // closed: the stop comes before the call, so takeUntil never lets it start.
+    if (req.socket.destroyed || res.destroyed) this.clientClosed(exchange);
     const { httpApi } = this.config;
     const options: CallOptions = {
-      headers: forwardedHeaders(req.headers, httpApi.forwardRequestHeaders),
+      headers: forwardedHeaders(req.headers, httpApi.forwardRequestHeaders, 'upstream'),
       onResponseHeaders: (headers) => {
         const upstreamId = upstreamRequestId(headers);
         exchange.upstreamHeaders = {
-          ...forwardedHeaders(headers, httpApi.forwardResponseHeaders),
+          ...forwardedHeaders(headers, httpApi.forwardResponseHeaders, 'downstream'),
           ...(upstreamId && { 'x-upstream-request-id': upstreamId }),
         };
       },
       rename: { id: requestId, model: call.route.name },
     };
     request.usage.startRound(call.prompt);
-    call
-      .parts(options)
+    // Deferred: whatever building the call throws becomes its failure, its slot and registration given back.
+    defer(() => call.parts(options))
       .pipe(
-        // Above takeUntil: runs right after the upstream call is aborted.
+        // Above takeUntil: runs right after the upstream call is aborted, or after it ended.
         finalize(() => this.replies.upstreamClosed(exchange)),
         takeUntil(request.cancelled$),
         finalize(() => {
+          exchange.ended = true;
+          clearTimeout(exchange.usageGrace);
           this.registry.release(request);
           releaseSlot();
         }),
@@ -93,22 +99,20 @@ export class ModelCalls {
   /** Stops the call at once, unless all that is left is the usage: then it is read for a moment more. */
   private clientClosed(exchange: Exchange): void {
     const { request } = exchange;
+    if (exchange.ended || exchange.clientGone) return;
     const stop = () => this.stops.one(request, cancellation('CLIENT_CLOSED_REQUEST', 'disconnect'));
     if (!request.usage.finished) {
       stop();
       return;
     }
     exchange.clientGone = true;
-    exchange.usageGrace = setTimeout(stop, USAGE_GRACE_MS);
+    exchange.usageGrace = setTimeout(stop, USAGE_GRACE_MS).unref();
   }
 
   private completed(exchange: Exchange): void {
-    const { request } = exchange;
-    clearTimeout(exchange.usageGrace);
-    // The client left while the usage was read: a 499 like any other, with the provider's figures.
-    if (exchange.clientGone) request.cancel(cancellation('CLIENT_CLOSED_REQUEST', 'disconnect'));
+    // The client left while the usage was read: a 499 like any other (counted as the upstream is let go), with the provider's figures.
+    if (exchange.clientGone) exchange.request.cancel(cancellation('CLIENT_CLOSED_REQUEST', 'disconnect'));
     this.replies.complete(exchange);
-    if (exchange.clientGone) this.replies.upstreamClosed(exchange);
   }
 
   private register(call: ModelCall, identity: Identity, releaseSlot: () => void): ActiveRequest {

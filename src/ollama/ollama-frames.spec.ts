@@ -123,7 +123,7 @@ describe('ollamaToolCall', () => {
   it('makes arguments an object, even when the model’s text is not one', () => {
     const call = (args: string) => ollamaToolCall({ id: 'c', type: 'function', function: { name: 'f', arguments: args } }, 2);
     expect(call('{"a":1}')).toEqual({ id: 'c', function: { index: 2, name: 'f', arguments: { a: 1 } } });
-    expect(call('{"a":').function.arguments).toEqual({});
+    expect(call('{"a":').function.arguments).toEqual({ arguments: '{"a":' });
     expect(call('').function.arguments).toEqual({});
     expect(call('[1]').function.arguments).toEqual({});
   });

@@ -3,6 +3,7 @@ import type { LlmEvent } from '../llm/llm-events.js';
 import { ToolCallAccumulator } from '../llm/tool-call-accumulator.js';
 import type { EventEncoder } from '../model-calls/event-frames.js';
 import type { AnswerTally } from './answer-tally.js';
+import { parseToolArguments } from '../llm/tool-arguments.js';
 
 /** A tool call as Ollama writes it: whole, its arguments an object. */
 export interface OllamaToolCall {
@@ -114,14 +115,9 @@ export function ollamaLoaded(model: string, api: 'chat' | 'generate'): object {
   return { ...head, ...answer, done: true, done_reason: 'load' };
 }
 
-/** Ollama's arguments are an object; text that is not one (a call cut short) becomes an empty one. */
+/** Ollama's arguments are an object; arguments that are not one (a JSON array, say) become an empty one. */
 export function ollamaToolCall(call: ToolCall, index: number): OllamaToolCall {
-  let args: unknown;
-  try {
-    args = JSON.parse(call.function.arguments || '{}');
-  } catch {
-    args = undefined;
-  }
+  const args = parseToolArguments(call.function.arguments);
   const object = typeof args === 'object' && args !== null && !Array.isArray(args) ? (args as Record<string, unknown>) : {};
   return { id: call.id, function: { index, name: call.function.name, arguments: object } };
 }

@@ -1,13 +1,10 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Get, HttpCode, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
-import type { ZodType } from 'zod';
 import { ApiKeyGuard, CurrentIdentity } from '../auth/api-key.guard.js';
 import type { Identity } from '../auth/api-key.service.js';
-import { GatewayError } from '../common/gateway-error.js';
-import { zodIssues } from '../common/zod-issues.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { readJsonBody } from '../http/json-body.js';
+import { readBodyAs } from '../http/json-body.js';
 import { OllamaChatBody, OllamaEmbedBody, OllamaGenerateBody, OllamaShowBody } from './ollama-body.js';
 import type { OllamaModelEntry } from './ollama-models.js';
 import { OllamaService } from './ollama.service.js';
@@ -31,19 +28,19 @@ export class OllamaController {
   @Post('chat')
   @UseGuards(ApiKeyGuard)
   async chat(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
-    this.ollama.chat(await this.body(req, OllamaChatBody, 'chat'), identity, req, res);
+    this.ollama.chat(await readBodyAs(req, this.config, OllamaChatBody, 'chat'), identity, req, res);
   }
 
   @Post('generate')
   @UseGuards(ApiKeyGuard)
   async generate(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
-    this.ollama.generate(await this.body(req, OllamaGenerateBody, 'generate'), identity, req, res);
+    this.ollama.generate(await readBodyAs(req, this.config, OllamaGenerateBody, 'generate'), identity, req, res);
   }
 
   @Post('embed')
   @UseGuards(ApiKeyGuard)
   async embed(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
-    this.ollama.embed(await this.body(req, OllamaEmbedBody, 'embed'), identity, req, res);
+    this.ollama.embed(await readBodyAs(req, this.config, OllamaEmbedBody, 'embed'), identity, req, res);
   }
 
   @Get('tags')
@@ -62,7 +59,7 @@ export class OllamaController {
   @HttpCode(200)
   @UseGuards(ApiKeyGuard)
   async show(@Req() req: IncomingMessage): Promise<Record<string, unknown>> {
-    const body = await this.body(req, OllamaShowBody, 'show');
+    const body = await readBodyAs(req, this.config, OllamaShowBody, 'show');
     return this.ollama.show(body.model ?? body.name);
   }
 
@@ -70,13 +67,5 @@ export class OllamaController {
   @Get('version')
   version(): { version: string } {
     return { version: OLLAMA_VERSION };
-  }
-
-  private async body<T>(req: IncomingMessage, schema: ZodType<T>, what: string): Promise<T> {
-    const parsed = schema.safeParse(await readJsonBody(req, this.config));
-    if (!parsed.success) {
-      throw new GatewayError('INVALID_MESSAGE', { message: `Invalid ${what} request`, issues: zodIssues(parsed.error) });
-    }
-    return parsed.data;
   }
 }

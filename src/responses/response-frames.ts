@@ -2,10 +2,11 @@ import type { LlmEvent } from '../llm/llm-events.js';
 import type { EventEncoder } from '../model-calls/event-frames.js';
 import type { ResponseAssembly } from './response-assembly.js';
 import type { ResponseEvent, ResponseObject } from './response-types.js';
+import { sseFrame } from '../model-calls/sse-frame.js';
 
 /** One server-sent event, named by its type as OpenAI names them (the SDKs read the `data`, some clients the `event`). */
 export function responseFrame(event: ResponseEvent): string {
-  return `event: ${event.type}\ndata: ${JSON.stringify(event)}\n\n`;
+  return sseFrame(JSON.stringify(event), event.type);
 }
 
 /** A provider's events written as the Responses API's stream. */

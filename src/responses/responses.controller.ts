@@ -2,11 +2,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Controller, Inject, Post, Req, Res, UseGuards } from '@nestjs/common';
 import { ApiKeyGuard, CurrentIdentity } from '../auth/api-key.guard.js';
 import type { Identity } from '../auth/api-key.service.js';
-import { GatewayError } from '../common/gateway-error.js';
-import { zodIssues } from '../common/zod-issues.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import { readJsonBody } from '../http/json-body.js';
+import { readBodyAs } from '../http/json-body.js';
 import { ResponsesBody } from './responses-body.js';
 import { ResponsesService } from './responses.service.js';
 
@@ -21,10 +19,6 @@ export class ResponsesController {
 
   @Post('responses')
   async create(@Req() req: IncomingMessage, @Res() res: ServerResponse, @CurrentIdentity() identity: Identity): Promise<void> {
-    const parsed = ResponsesBody.safeParse(await readJsonBody(req, this.config));
-    if (!parsed.success) {
-      throw new GatewayError('INVALID_MESSAGE', { message: 'Invalid responses request', issues: zodIssues(parsed.error) });
-    }
-    this.responses.respond(parsed.data, identity, req, res);
+    this.responses.respond(await readBodyAs(req, this.config, ResponsesBody, 'responses'), identity, req, res);
   }
 }

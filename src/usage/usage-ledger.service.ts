@@ -11,6 +11,8 @@ import type { KeyTotals, UsageOutcome, UsageRecord } from './usage-record.js';
 
 /** Distinct key labels on the counters; past it (open mode lets any key in) they count as `other`. */
 const MAX_KEY_LABELS = 200;
+/** Distinct keys with totals of their own; past it, the same: open mode must not grow this map for ever. */
+const MAX_KEY_TOTALS = 10_000;
 
 /**
  * One usage record for every request, WebSocket, task or HTTP, finished,
@@ -57,24 +59,35 @@ export class UsageLedger implements OnModuleInit, OnModuleDestroy {
     this.subscription?.unsubscribe();
   }
 
-  /** Per-key totals: every key's, or only `key`'s. */
-  totalsOf(key?: string): KeyTotals[] {
-    const all = [...this.totals.values()];
-    return key === undefined ? all : all.filter((totals) => totals.key === key);
+  /** Per-key totals: every key's, or only those of the key whose identity is `userId`. */
+  totalsOf(userId?: string): KeyTotals[] {
+    if (userId === undefined) return [...this.totals.values()];
+    const own = this.totals.get(userId);
+    return own ? [own] : [];
   }
 
-  /** The latest records, newest last: everyone's, or only `key`'s. */
-  latest(limit: number, key?: string): UsageRecord[] {
-    const visible = key === undefined ? this.records : this.records.filter((record) => record.key === key);
+  /** The latest records, newest last: everyone's, or only `userId`'s. */
+  latest(limit: number, userId?: string): UsageRecord[] {
+    const visible = userId === undefined ? this.records : this.records.filter((record) => record.user_id === userId);
     return visible.slice(-limit);
   }
 
   private record(request: ActiveRequest): void {
+    try {
+      this.add(this.recordOf(request));
+    } catch (error) {
+      // Accounting must never take the gateway down; the request itself has long ended.
+      this.logger.error({ err: error, request_id: request.id }, 'usage record failed');
+    }
+  }
+
+  private recordOf(request: ActiveRequest): UsageRecord {
     const usage = request.usage.toRecordUsage();
     const { owner } = request;
     const record: UsageRecord = {
       request_id: request.id,
       key: owner.keyName ?? owner.userId,
+      user_id: owner.userId,
       api: owner.api ?? owner.transport,
       model: owner.model ?? null,
       outcome: outcomeOf(request),
@@ -82,13 +95,16 @@ export class UsageLedger implements OnModuleInit, OnModuleDestroy {
       started_at: request.startedAtMs,
       duration_ms: Math.round(performance.now() - request.startedAt),
     };
-    this.add(record);
     this.logger.info({ usage: record }, 'usage');
+    return record;
   }
 
   private add(record: UsageRecord): void {
-    const totals = this.totals.get(record.key) ?? {
-      key: record.key,
+    const known = this.totals.has(record.user_id) || this.totals.size < MAX_KEY_TOTALS;
+    const totalsId = known ? record.user_id : 'other';
+    const totals = this.totals.get(totalsId) ?? {
+      key: known ? record.key : 'other',
+      user_id: totalsId,
       requests: 0,
       estimated_requests: 0,
       prompt_tokens: 0,
@@ -100,7 +116,7 @@ export class UsageLedger implements OnModuleInit, OnModuleDestroy {
     totals.prompt_tokens += record.prompt_tokens ?? 0;
     totals.completion_tokens += record.completion_tokens;
     totals.total_tokens += record.total_tokens ?? record.completion_tokens;
-    this.totals.set(record.key, totals);
+    this.totals.set(totalsId, totals);
 
     const kept = this.config.httpApi.usageRecordsKept;
     if (kept > 0) {

@@ -7,6 +7,8 @@ export interface UsageRecord extends Usage {
   request_id: string;
   /** The key's name, or the userId of an unnamed key; never the key. */
   key: string;
+  /** The key's identity (derived from its hash): what scopes who sees the record. */
+  user_id: string;
   api: string;
   model: string | null;
   outcome: UsageOutcome;
@@ -18,6 +20,7 @@ export interface UsageRecord extends Usage {
 /** What one key has used since the instance started. */
 export interface KeyTotals {
   key: string;
+  user_id: string;
   requests: number;
   /** Requests whose usage was counted by the gateway (cut before the provider's figures came). */
   estimated_requests: number;

@@ -24,6 +24,7 @@ export class UsageController {
   }
 }
 
+/** A key's own records are those of its identity: names are for show (two keys may share one). */
 function scopeOf(identity: Identity): string | undefined {
-  return identity.admin ? undefined : (identity.keyName ?? identity.userId);
+  return identity.admin ? undefined : identity.userId;
 }
