@@ -14,15 +14,15 @@ export abstract class LlmProvider {
   /** The wire formats this provider speaks itself (see relay()). */
   readonly relays: readonly WireFormat[] = [];
 
-  /**
-   * A client's body in one of `relays`, passed on: cold and torn down like
-   * `stream()`. Only called for a format the provider lists.
-   */
   /** Lets go of the provider's connections, at shutdown. */
   close(): Promise<void> {
     return Promise.resolve();
   }
 
+  /**
+   * A client's body in one of `relays`, passed on: cold and torn down like
+   * `stream()`. Only called for a format the provider lists.
+   */
   relay(format: WireFormat, _body: RelayBody, _options?: CallOptions): Observable<RelayPart> {
     throw new Error(`${this.descriptor.provider} does not relay ${format}`);
   }

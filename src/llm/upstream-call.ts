@@ -212,7 +212,11 @@ export function renamed(value: Record<string, unknown>, rename: CallOptions['ren
   return value;
 }
 
-/** Whether renamed() would change `value`: when not, the upstream's bytes are passed on as they came. */
+/**
+ * Whether renamed() would change `value`. A real upstream's chunk always
+ * carries its own id, so a relayed chunk is written again (a few µs): the
+ * client's `id` must be the `x-request-id` it got.
+ */
 export function needsRename(value: Record<string, unknown>, rename: CallOptions['rename']): rename is NonNullable<CallOptions['rename']> {
   return rename !== undefined && (('id' in value && value.id !== rename.id) || ('model' in value && value.model !== rename.model));
 }

@@ -1,5 +1,5 @@
-import type { LlmEvent, ProviderUsage } from '../llm/llm-events.js';
-import { countTextTokens } from '../llm/token-count.js';
+import type { LlmEvent } from '../llm/llm-events.js';
+import { UsageMeter } from '../llm/usage-meter.js';
 import type { EventEncoder } from '../model-calls/event-frames.js';
 import { type BlockStep, ContentBlocks } from './content-blocks.js';
 import { sseFrame } from '../model-calls/sse-frame.js';
@@ -81,24 +81,26 @@ function messageShell(id: string, model: string) {
   return { id, type: 'message', role: 'assistant', model, content: [], stop_sequence: null };
 }
 
-/** The stop reason and the usage: the provider's counts when it reported them, the gateway's own otherwise. */
+/** The stop reason and the usage: the provider's counts when it reported them, the gateway's own (UsageMeter's) otherwise. */
 class OutputTally {
   private finish: string | null = null;
-  private usage?: ProviderUsage;
-  private readonly texts: string[] = [];
+  private readonly meter = new UsageMeter();
+
+  constructor() {
+    this.meter.startRound();
+  }
 
   observe(event: LlmEvent): void {
     if (event.type === 'finish') this.finish = event.reason;
-    else if (event.type === 'usage') this.usage = event.usage;
-    else if (event.type === 'tool_call') this.texts.push((event.name ?? '') + (event.arguments ?? ''));
-    else this.texts.push(event.text);
+    this.meter.observe(event);
   }
 
   summary(head: MessageHead): { stopReason: string; usage: { input_tokens: number; output_tokens: number } } {
-    const usage = this.usage
-      ? { input_tokens: this.usage.prompt_tokens, output_tokens: this.usage.completion_tokens }
-      : { input_tokens: head.estimatedInputTokens, output_tokens: countTextTokens(this.texts.join('')) };
-    return { stopReason: stopReasonOf(this.finish), usage };
+    const { prompt_tokens, completion_tokens } = this.meter.toUsage();
+    return {
+      stopReason: stopReasonOf(this.finish),
+      usage: { input_tokens: prompt_tokens ?? head.estimatedInputTokens, output_tokens: completion_tokens },
+    };
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import type { LlmEvent, ProviderUsage } from '../llm/llm-events.js';
-import type { RoundPrompt } from '../llm/usage-meter.js';
+import type { LlmEvent } from '../llm/llm-events.js';
+import { type RoundPrompt, UsageMeter } from '../llm/usage-meter.js';
 import { responseUsage } from './response-object.js';
 import type { OutputItem, ResponseEvent, ResponseObject } from './response-types.js';
 
@@ -41,20 +41,22 @@ export class ResponseAssembly {
   private readonly openCalls: number[] = [];
   private started = false;
   private finishReason: string | null = null;
-  private usage?: ProviderUsage;
-  /** What the model generated, counted if the provider never reports the usage. */
-  private readonly generated: string[] = [];
+  /** The provider's usage, or what the gateway counts when it never comes. */
+  private readonly usage = new UsageMeter();
   private pending: ResponseEvent[] = [];
 
   constructor(
     private readonly shell: ResponseObject,
-    private readonly prompt: RoundPrompt,
+    prompt: RoundPrompt,
     private readonly sequence: Sequence,
-  ) {}
+  ) {
+    this.usage.startRound(prompt);
+  }
 
   /** The stream events one provider event makes (the first one also opens the response). */
   apply(event: LlmEvent): ResponseEvent[] {
     this.start();
+    this.usage.observe(event);
     switch (event.type) {
       case 'text':
       case 'reasoning':
@@ -68,7 +70,6 @@ export class ResponseAssembly {
         this.closeAll();
         break;
       case 'usage':
-        this.usage = event.usage;
         break;
     }
     return this.flush();
@@ -92,7 +93,7 @@ export class ResponseAssembly {
       incomplete_details: reason ? { reason } : null,
       ...(!reason && { completed_at: Math.floor(Date.now() / 1000) }),
       output: structuredClone(this.output),
-      usage: responseUsage(this.usage, this.prompt, this.generated),
+      usage: responseUsage(this.usage),
     };
   }
 
@@ -105,7 +106,6 @@ export class ResponseAssembly {
 
   private appendText(type: OpenText['type'], delta: string): void {
     if (delta === '') return;
-    this.generated.push(delta);
     const open = this.text?.type === type ? this.text : this.openText(type);
     open.text += delta;
     const at = { item_id: open.id, output_index: open.outputIndex };
@@ -160,7 +160,6 @@ export class ResponseAssembly {
 
   /** A fragment of a tool call: the first of its index opens a function_call item, the rest are its arguments. */
   private toolCall(event: Extract<LlmEvent, { type: 'tool_call' }>): void {
-    this.generated.push((event.name ?? '') + (event.arguments ?? ''));
     let outputIndex = this.calls.get(event.index);
     if (outputIndex === undefined) {
       this.closeText();

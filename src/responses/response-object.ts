@@ -1,6 +1,4 @@
-import type { ProviderUsage } from '../llm/llm-events.js';
-import { countPromptTokens, countTextTokens } from '../llm/token-count.js';
-import type { RoundPrompt } from '../llm/usage-meter.js';
+import type { UsageMeter } from '../llm/usage-meter.js';
 import type { FunctionToolBody, ResponsesBody } from './responses-body.js';
 import type { FunctionTool, ResponseObject, ResponseUsage } from './response-types.js';
 
@@ -50,14 +48,13 @@ function functionTool(tool: FunctionToolBody): FunctionTool {
  * it never sent them, the prompt and what was generated counted with a
  * tokenizer. Chat upstreams report neither cached nor reasoning tokens apart.
  */
-export function responseUsage(provider: ProviderUsage | undefined, prompt: RoundPrompt, generated: readonly string[]): ResponseUsage {
-  const input = provider?.prompt_tokens ?? countPromptTokens(prompt.messages, prompt.tools);
-  const output = provider?.completion_tokens ?? countTextTokens(generated.join(''));
+export function responseUsage(meter: UsageMeter): ResponseUsage {
+  const { prompt_tokens: input, completion_tokens: output, total_tokens: total } = meter.toRecordUsage();
   return {
-    input_tokens: input,
+    input_tokens: input ?? 0,
     input_tokens_details: { cached_tokens: 0, cache_write_tokens: 0 },
     output_tokens: output,
     output_tokens_details: { reasoning_tokens: 0 },
-    total_tokens: provider?.total_tokens ?? input + output,
+    total_tokens: total ?? output,
   };
 }
