@@ -35,7 +35,7 @@ import { ANTHROPIC_UPSTREAM_KEY, FakeAnthropic } from '../test/support/fake-anth
 import { DEFAULT_UPSTREAM_KEY, FakeUpstream } from '../test/support/fake-upstream.js';
 import { deleteKeys } from '../test/support/redis-server.js';
 import { BenchClient } from './bench-client.js';
-import { printTable, type Row, ratio } from './report.js';
+import { checkMachine, printTable, type Row, ratio, writeTable } from './report.js';
 import { type ClusterFigures, measureCluster } from './suites/cluster.js';
 import { type HttpFigures, type HttpTarget, measureHttp } from './suites/http.js';
 import { API_BODIES, type ApiFigures, type BenchUpstream, measureApi, printApiTable } from './suites/client-apis.js';
@@ -103,6 +103,7 @@ async function main(): Promise<void> {
   let voice: VoiceFigures | undefined;
 
   if (runs('ws') || runs('speech')) {
+    await checkMachine('the floor');
     process.stderr.write('measuring the floor…\n');
     const target = await startTarget({
       name: 'floor',
@@ -118,6 +119,7 @@ async function main(): Promise<void> {
   }
 
   if (runs('ws') || runs('speech') || runs('http')) {
+    await checkMachine('the gateway');
     process.stderr.write('measuring the gateway…\n');
     const gateway = await startTarget({
       name: 'gateway',
@@ -180,18 +182,22 @@ async function main(): Promise<void> {
   }
   let apis: Awaited<ReturnType<typeof measureClientApis>> | undefined;
   if (runs('apis')) {
+    await checkMachine('the client APIs');
     process.stderr.write('measuring the client APIs…\n');
     apis = await measureClientApis(upstream, llm);
   }
   if (runs('cluster')) {
+    await checkMachine('two instances on Redis');
     process.stderr.write('measuring two instances on Redis…\n');
     Object.assign(cluster, await measureClusters(upstream, llm));
   }
   if (runs('soak')) {
+    await checkMachine('a hostile client');
     process.stderr.write('measuring a hostile client…\n');
     Object.assign(soak, await measureSoaks(upstream, llm));
   }
   if (runs('voice')) {
+    await checkMachine('voice input');
     process.stderr.write('measuring voice input…\n');
     voice = await measureVoice(upstream, speech, { ...llm, ...tts }, voiceOptions);
   }
@@ -518,7 +524,7 @@ function printHttpTable(gateway: HttpFigures, proxy: HttpFigures, direct: HttpFi
     '|---|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ];
-  process.stdout.write(`\n${lines.join('\n')}\n`);
+  writeTable(lines);
 }
 
 main().catch((error: unknown) => {

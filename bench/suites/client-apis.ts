@@ -1,4 +1,5 @@
 import { sleep, type Summary, summarize, within } from '../stats.js';
+import { writeTable } from '../report.js';
 
 /** A fake provider the calls reach: told to stream, and asked which call carried a text and when its socket closed. */
 export interface BenchUpstream {
@@ -117,5 +118,5 @@ export function printApiTable(gateway: Record<string, ApiFigures>, floor: ApiFig
     '|---|---:|---:|---:|---:|---:|',
     ...rows.map((r) => `| ${r.join(' | ')} |`),
   ];
-  process.stdout.write(`\n${lines.join('\n')}\n`);
+  writeTable(lines);
 }

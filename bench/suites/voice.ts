@@ -9,6 +9,7 @@ import type { FvadEngine } from '../../src/vad/fvad.engine.js';
 import { BENCH_GATEWAY_ENV, startTarget, type Target } from '../targets.js';
 import { type Clip, clipOf, LocalVad, streamClip, VAD_DEFAULTS } from '../voice-audio.js';
 import { VoiceClient, type VoiceFrame } from '../voice-client.js';
+import { writeTable } from '../report.js';
 
 export interface VoiceOptions {
   /** Utterances over a playing reply, per gateway (and as many text turns). */
@@ -604,7 +605,7 @@ export function printVoiceTable(figures: VoiceFigures, options: VoiceOptions): v
     '|---|---:|---:|---:|---:|---:|',
     ...table.map((r) => `| ${r.join(' | ')} |`),
   ];
-  process.stdout.write(`\n${lines.join('\n')}\n`);
+  writeTable(lines);
   process.stdout.write(
     [
       '',
