@@ -12,7 +12,7 @@ export interface MessageHead {
   /** The client's name of the model. */
   model: string;
   /** The prompt's tokens as the gateway counts them: what message_start says before the provider has told. */
-  estimatedInputTokens: number;
+  readonly estimatedInputTokens: number;
 }
 
 /** The gateway's finish reasons (OpenAI's words) in Anthropic's. */

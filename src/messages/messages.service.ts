@@ -46,7 +46,17 @@ export class MessagesService {
         ...(request.params?.maxTokens !== undefined && { limit: request.params.maxTokens }),
         parts: (options) => {
           if (relayed) return route.provider.relay('anthropic-messages', { ...body, model: route.model }, options).pipe(map(messagePart));
-          const head = { id: requestId, model: route.name, estimatedInputTokens: countPromptTokens(request.messages, request.tools) };
+          const inputTokens = () => countPromptTokens(request.messages, request.tools);
+          // Counted while the upstream thinks (a long history takes milliseconds), not on the way to the first token:
+          // message_start, which needs the figure, goes out with the upstream's first event, and finds it counted.
+          setImmediate(inputTokens);
+          const head = {
+            id: requestId,
+            model: route.name,
+            get estimatedInputTokens() {
+              return inputTokens();
+            },
+          };
           const events$ = route.provider.stream(request, options);
           return streaming
             ? encodeEvents(events$, new MessageStreamEncoder(head))
