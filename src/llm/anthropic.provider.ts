@@ -5,7 +5,8 @@ import type { LlmDescriptor, LlmEvent, LlmRequest } from './llm-events.js';
 import { LlmProvider } from './llm-provider.js';
 import { partsToEvents } from './parts-to-events.js';
 import type { CallOptions, RelayBody, RelayPart, WireFormat } from './relay-part.js';
-import { renamed, UpstreamCaller, type UpstreamTimeouts } from './upstream-call.js';
+import { renamed } from './rename.js';
+import { UpstreamCaller, type UpstreamTimeouts } from './upstream-call.js';
 
 export interface AnthropicOptions extends UpstreamTimeouts {
   /** `https://api.anthropic.com`, or a compatible endpoint (DashScope's `…/apps/anthropic`); `/v1/messages` is added. */

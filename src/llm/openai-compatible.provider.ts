@@ -5,7 +5,8 @@ import type { LlmDescriptor, LlmEvent, LlmRequest, ProviderUsage } from './llm-e
 import { LlmProvider } from './llm-provider.js';
 import { partsToEvents } from './parts-to-events.js';
 import type { CallOptions, RelayBody, RelayPart, WireFormat } from './relay-part.js';
-import { needsRename, renamed, type StreamDecoder, UpstreamCaller, type UpstreamTimeouts } from './upstream-call.js';
+import { needsRename, renamed, renamedText } from './rename.js';
+import { type StreamDecoder, UpstreamCaller, type UpstreamTimeouts } from './upstream-call.js';
 
 export interface OpenAiCompatibleOptions extends UpstreamTimeouts {
   baseUrl: string;
@@ -80,7 +81,7 @@ class ChunkDecoder implements StreamDecoder {
     const chunk = parseChunk(message.data);
     const events = chunkEvents(chunk);
     if (events.some((event) => event.type === 'finish')) this.finished = true;
-    const data = needsRename(chunk, this.rename) ? JSON.stringify(renamed(chunk, this.rename)) : message.data;
+    const data = needsRename(chunk, this.rename) ? renamedText(message.data, chunk, this.rename) : message.data;
     return { type: 'chunk', data, events };
   }
 }

@@ -203,20 +203,3 @@ function toUpstreamError(error: unknown, signal: AbortSignal): UpstreamError {
   if (signal.reason instanceof UpstreamError) return signal.reason;
   return new UpstreamError(UPSTREAM_CODES[undiciErrorKind(error)], describeError(error), undefined, error);
 }
-
-/** The client's model name and the gateway's id written over the upstream's, so the answer names what the client asked for. */
-export function renamed(value: Record<string, unknown>, rename: CallOptions['rename']): Record<string, unknown> {
-  if (!rename) return value;
-  if ('id' in value && value.id !== rename.id) value.id = rename.id;
-  if ('model' in value && value.model !== rename.model) value.model = rename.model;
-  return value;
-}
-
-/**
- * Whether renamed() would change `value`. A real upstream's chunk always
- * carries its own id, so a relayed chunk is written again (a few µs): the
- * client's `id` must be the `x-request-id` it got.
- */
-export function needsRename(value: Record<string, unknown>, rename: CallOptions['rename']): rename is NonNullable<CallOptions['rename']> {
-  return rename !== undefined && (('id' in value && value.id !== rename.id) || ('model' in value && value.model !== rename.model));
-}
