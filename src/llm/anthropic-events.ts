@@ -1,9 +1,9 @@
 import type { EventSourceMessage } from 'eventsource-parser';
-import { isObject } from './chat-completion-chunk.js';
 import type { LlmEvent } from './llm-events.js';
 import type { CallOptions, RelayPart } from './relay-part.js';
 import type { StreamDecoder } from './upstream-call.js';
 import { UpstreamError } from './upstream-error.js';
+import { isObject, upstreamObject } from './upstream-json.js';
 
 /** Anthropic's stop reasons in OpenAI's words, which the gateway's events use. */
 const FINISH_REASONS: Record<string, string> = {
@@ -45,7 +45,7 @@ export class AnthropicDecoder implements StreamDecoder {
   constructor(private readonly rename: CallOptions['rename']) {}
 
   event(message: EventSourceMessage): RelayPart | undefined {
-    const value = parse(message.data);
+    const value = upstreamObject(message.data, 'event');
     const type = message.event ?? (typeof value.type === 'string' ? value.type : undefined);
     if (type === 'ping') return undefined;
     if (type === 'error') throw UpstreamError.inStream(value.error);
@@ -157,15 +157,4 @@ export function messageEvents(message: Record<string, unknown>): LlmEvent[] {
   const output = typeof usage.output_tokens === 'number' ? usage.output_tokens : 0;
   events.push({ type: 'usage', usage: { prompt_tokens: input, completion_tokens: output, total_tokens: input + output } });
   return events;
-}
-
-function parse(data: string): Record<string, unknown> {
-  let value: unknown;
-  try {
-    value = JSON.parse(data);
-  } catch (error) {
-    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `event is not JSON: ${data}`, undefined, error);
-  }
-  if (!isObject(value)) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `event is not an object: ${data}`);
-  return value;
 }

@@ -1,16 +1,10 @@
 import type { LlmEvent, ProviderUsage } from './llm-events.js';
 import { UpstreamError } from './upstream-error.js';
+import { isObject, upstreamObject } from './upstream-json.js';
 
 /** One `chat.completion.chunk` (the data of one SSE event), parsed. */
 export function parseChunk(data: string): Record<string, unknown> {
-  let chunk: unknown;
-  try {
-    chunk = JSON.parse(data);
-  } catch (error) {
-    throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `chunk is not JSON: ${data}`, undefined, error);
-  }
-  if (!isObject(chunk)) throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `chunk is not an object: ${data}`);
-  return chunk;
+  return upstreamObject(data, 'chunk');
 }
 
 /**
@@ -86,8 +80,4 @@ function toUsage(value: unknown): ProviderUsage | undefined {
 
 function numberOr(value: unknown, fallback: number): number {
   return typeof value === 'number' && Number.isFinite(value) ? value : fallback;
-}
-
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
 }

@@ -1,6 +1,7 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { Observable } from 'rxjs';
-import { chunkEvents, completionEvents, isObject, parseChunk } from './chat-completion-chunk.js';
+import { chunkEvents, completionEvents, parseChunk } from './chat-completion-chunk.js';
+import { isObject } from './upstream-json.js';
 import type { LlmDescriptor, LlmEvent, LlmRequest, ProviderUsage } from './llm-events.js';
 import { LlmProvider } from './llm-provider.js';
 import { partsToEvents } from './parts-to-events.js';

@@ -6,6 +6,7 @@ import { readEventStream } from '../common/read-event-stream.js';
 import { describeError, undiciErrorKind } from '../common/undici-error-kind.js';
 import type { CallOptions, RelayPart } from './relay-part.js';
 import { UpstreamError } from './upstream-error.js';
+import { upstreamObject } from './upstream-json.js';
 
 export interface UpstreamTimeouts {
   /** Until the TCP connection, and until the response headers of a streamed call. */
@@ -140,14 +141,7 @@ interface StreamHooks {
 }
 
 async function readWhole(body: ResponseBody): Promise<Record<string, unknown>> {
-  const text = await body.text();
-  try {
-    const value: unknown = JSON.parse(text);
-    if (typeof value === 'object' && value !== null && !Array.isArray(value)) return value as Record<string, unknown>;
-  } catch {
-    // Reported below, with the start of what came.
-  }
-  throw new UpstreamError('UPSTREAM_BAD_RESPONSE', `answer is not a JSON object: ${text}`);
+  return upstreamObject(await body.text(), 'answer');
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { JsonSchema, ToolCall, ToolDefinition } from '@agent-gateway/protocol';
-import { isObject } from '../llm/chat-completion-chunk.js';
+import { isObject } from '../llm/upstream-json.js';
 import type { ContentPart, GenerationParams, LlmMessage, LlmRequest } from '../llm/llm-events.js';
 import type { CountTokensBody, MessagesBody } from './messages-body.js';
 
