@@ -9,7 +9,7 @@ import { ModelRouter } from '../llm/model-router.js';
 import type { RelayPart } from '../llm/relay-part.js';
 import { collectEvents, encodeEvents } from '../model-calls/event-frames.js';
 import { ModelCalls } from '../model-calls/model-call.service.js';
-import type { WirePart } from '../model-calls/wire-api.js';
+import { accountingOf, type WirePart } from '../model-calls/wire-api.js';
 import type { ChatCompletionBody, EmbeddingsBody } from './chat-completion-body.js';
 import { ChatChunkEncoder, chatCompletion } from './chat-frames.js';
 import { chatRequest } from './chat-request.js';
@@ -43,8 +43,7 @@ export class CompletionsService {
         route,
         requestId,
         streaming,
-        prompt: { messages: request.messages, ...(request.tools && { tools: request.tools }) },
-        ...(request.params?.maxTokens !== undefined && { limit: request.params.maxTokens }),
+        ...accountingOf(request),
         parts: (options) => {
           if (relayed) {
             return route.provider

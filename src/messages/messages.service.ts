@@ -8,7 +8,7 @@ import type { RelayPart } from '../llm/relay-part.js';
 import { countPromptTokens, countPromptTokensYielding } from '../llm/token-count.js';
 import { collectEvents, encodeEvents } from '../model-calls/event-frames.js';
 import { ModelCalls } from '../model-calls/model-call.service.js';
-import type { WirePart } from '../model-calls/wire-api.js';
+import { accountingOf, type WirePart } from '../model-calls/wire-api.js';
 import { ANTHROPIC_MESSAGES } from './anthropic-messages.api.js';
 import { anthropicMessage, MessageStreamEncoder } from './message-frames.js';
 import type { CountTokensBody, MessagesBody } from './messages-body.js';
@@ -42,8 +42,7 @@ export class MessagesService {
         route,
         requestId,
         streaming,
-        prompt: { messages: request.messages, ...(request.tools && { tools: request.tools }) },
-        ...(request.params?.maxTokens !== undefined && { limit: request.params.maxTokens }),
+        ...accountingOf(request),
         parts: (options) => {
           if (relayed) return route.provider.relay('anthropic-messages', { ...body, model: route.model }, options).pipe(map(messagePart));
           const inputTokens = () => countPromptTokens(request.messages, request.tools);

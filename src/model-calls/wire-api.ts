@@ -1,6 +1,6 @@
 import type { GatewayError } from '../common/gateway-error.js';
 import type { RoundPrompt } from '../llm/usage-meter.js';
-import type { LlmEvent } from '../llm/llm-events.js';
+import type { LlmEvent, LlmRequest } from '../llm/llm-events.js';
 import type { CallOptions } from '../llm/relay-part.js';
 import type { ModelRoute } from '../llm/model-router.js';
 import type { Observable } from 'rxjs';
@@ -42,4 +42,12 @@ export interface ModelCall {
   prompt: RoundPrompt;
   /** The client's max tokens, to count what a stop saved. */
   limit?: number;
+}
+
+/** What a ModelCall takes from its model request: the prompt to count if need be, and the client's max tokens. */
+export function accountingOf(request: LlmRequest): Pick<ModelCall, 'prompt' | 'limit'> {
+  return {
+    prompt: { messages: request.messages, ...(request.tools && { tools: request.tools }) },
+    ...(request.params?.maxTokens !== undefined && { limit: request.params.maxTokens }),
+  };
 }

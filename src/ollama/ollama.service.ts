@@ -9,7 +9,7 @@ import { ModelRouter, type ModelRoute } from '../llm/model-router.js';
 import type { RelayPart } from '../llm/relay-part.js';
 import { collectEvents, encodeEvents, type EventEncoder } from '../model-calls/event-frames.js';
 import { ModelCalls } from '../model-calls/model-call.service.js';
-import type { WireApi, WirePart } from '../model-calls/wire-api.js';
+import { accountingOf, type WireApi, type WirePart } from '../model-calls/wire-api.js';
 import { AnswerTally } from './answer-tally.js';
 import type { OllamaChatBody, OllamaEmbedBody, OllamaGenerateBody } from './ollama-body.js';
 import { ollamaEmbedAnswer } from './ollama-embed.js';
@@ -124,7 +124,7 @@ export class OllamaService {
     req: IncomingMessage,
     res: ServerResponse,
   ): void {
-    const prompt = { messages: request.messages, ...(request.tools && { tools: request.tools }) };
+    const accounting = accountingOf(request);
     const head: OllamaHead = { model: route.name, thinking: body.think !== false };
     this.calls.run(
       {
@@ -132,10 +132,9 @@ export class OllamaService {
         route,
         requestId: newRequestId(),
         streaming: body.stream,
-        prompt,
-        ...(request.params?.maxTokens !== undefined && { limit: request.params.maxTokens }),
+        ...accounting,
         parts: (options) => {
-          const tally = new AnswerTally(prompt);
+          const tally = new AnswerTally(accounting.prompt);
           const events$: Observable<LlmEvent> = route.provider.stream(request, options).pipe(tap((event) => tally.observe(event)));
           return body.stream
             ? encodeEvents(events$, writer.encoder(head, tally))

@@ -3,7 +3,6 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Injectable } from '@nestjs/common';
 import type { Identity } from '../auth/api-key.service.js';
 import { ModelRouter } from '../llm/model-router.js';
-import type { RoundPrompt } from '../llm/usage-meter.js';
 import { collectEvents, encodeEvents } from '../model-calls/event-frames.js';
 import { ModelCalls } from '../model-calls/model-call.service.js';
 import { responsesApi } from './openai-responses.api.js';
@@ -12,6 +11,7 @@ import { ResponseEventEncoder, wholeResponse } from './response-frames.js';
 import { responseShell } from './response-object.js';
 import type { ResponsesBody } from './responses-body.js';
 import { responsesCall } from './responses-request.js';
+import { accountingOf } from '../model-calls/wire-api.js';
 
 /**
  * OpenAI's Responses API over ModelCalls. No upstream of the gateway speaks
@@ -31,7 +31,7 @@ export class ResponsesService {
     const { request, tools } = responsesCall(body, route.model);
     const requestId = `resp_${randomBytes(24).toString('hex')}`;
     const streaming = body.stream === true;
-    const prompt: RoundPrompt = { messages: request.messages, ...(request.tools && { tools: request.tools }) };
+    const accounting = accountingOf(request);
     const shell = responseShell(body, tools, requestId, route.name);
     const sequence = new Sequence();
     this.calls.run(
@@ -40,11 +40,10 @@ export class ResponsesService {
         route,
         requestId,
         streaming,
-        prompt,
-        ...(request.params?.maxTokens !== undefined && { limit: request.params.maxTokens }),
+        ...accounting,
         parts: (options) => {
           const events$ = route.provider.stream(request, options);
-          const assembly = new ResponseAssembly(shell, prompt, sequence);
+          const assembly = new ResponseAssembly(shell, accounting.prompt, sequence);
           return streaming
             ? encodeEvents(events$, new ResponseEventEncoder(assembly))
             : collectEvents(events$, (events) => wholeResponse(assembly, events));
