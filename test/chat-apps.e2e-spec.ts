@@ -1,6 +1,7 @@
 import OpenAI from 'openai';
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
+import { metricValue } from './support/metric-value.js';
 
 const ALICE_KEY = 'sk-alice-key';
 const BOB_KEY = 'sk-bob-key';
@@ -339,13 +340,8 @@ describe('chat apps on /v1/chat/completions', () => {
     expect((await from(gateway.httpUrl)).status).toBe(200);
   });
 
-  async function metric(name: string): Promise<string | undefined> {
-    const text = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
-    return text
-      .split('\n')
-      .find((line) => line.startsWith(name))
-      ?.split(' ')
-      .at(-1);
+  function metric(name: string): Promise<string | undefined> {
+    return metricValue(gateway.httpUrl, name);
   }
 
   async function waitForRecords(count: number): Promise<UsageRecordView[]> {

@@ -6,6 +6,7 @@ import { ANTHROPIC_UPSTREAM_KEY, FAKE_ANTHROPIC_INPUT_TOKENS, FakeAnthropic } fr
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, messagesOf, tokenText } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { sleep, TestClient } from './support/test-client.js';
+import { metricValue } from './support/metric-value.js';
 
 const CLIENT_KEY = 'client-key';
 /** TestClient's REGISTER key. */
@@ -41,14 +42,7 @@ describe('Anthropic Messages /v1/messages', () => {
       headers: { 'content-type': 'application/json', 'x-api-key': key, 'anthropic-version': '2023-06-01' },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-  const metric = async (name: string) => {
-    const text = await (await fetch(`${httpUrl()}/metrics`)).text();
-    return text
-      .split('\n')
-      .find((line) => line.startsWith(name))
-      ?.split(' ')
-      .at(-1);
-  };
+  const metric = (name: string) => metricValue(httpUrl(), name);
   /** The metric once it reads `value`: a 499 is counted as the upstream is let go, a moment after the client left. */
   const metricReaches = async (name: string, value: string) => {
     for (let i = 0; i < 50 && (await metric(name)) !== value; i++) await sleep(20);

@@ -2,6 +2,7 @@ import { type AbortableAsyncIterator, type ChatResponse, type GenerateResponse, 
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, lastUserText, messagesOf, tokenText } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { sleep } from './support/test-client.js';
+import { metricValue } from './support/metric-value.js';
 
 const CLIENT_KEY = 'client-key';
 const ADMIN_KEY = 'ops-key';
@@ -49,15 +50,7 @@ describe('Ollama API (/api/chat, /api/generate, /api/tags…)', () => {
       headers: { 'content-type': 'application/json', ...(key && { authorization: `Bearer ${key}` }) },
       body: typeof body === 'string' ? body : JSON.stringify(body),
     });
-  const metric = async (name: string) => {
-    const text = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
-    const value = text
-      .split('\n')
-      .find((line) => line.startsWith(name))
-      ?.split(' ')
-      .at(-1);
-    return Number(value ?? 0);
-  };
+  const metric = async (name: string) => Number((await metricValue(gateway.httpUrl, name)) ?? 0);
   const activeRequests = async () =>
     (
       (await (await fetch(`${gateway.httpUrl}/v1/requests`, { headers: { authorization: `Bearer ${CLIENT_KEY}` } })).json()) as {

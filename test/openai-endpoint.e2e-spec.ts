@@ -5,6 +5,7 @@ import OpenAI from 'openai';
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, tokenText } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { sleep, TestClient } from './support/test-client.js';
+import { metricValue } from './support/metric-value.js';
 
 const CLIENT_KEY = 'client-key';
 const OTHER_KEY = 'other-key';
@@ -34,14 +35,7 @@ describe('OpenAI-compatible /v1/chat/completions', () => {
       body: typeof body === 'string' ? body : JSON.stringify(body),
       signal,
     });
-  const metric = async (name: string) => {
-    const text = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
-    return text
-      .split('\n')
-      .find((line) => line.startsWith(name))
-      ?.split(' ')
-      .at(-1);
-  };
+  const metric = (name: string) => metricValue(gateway.httpUrl, name);
 
   beforeEach(() => {
     upstream = new FakeUpstream();

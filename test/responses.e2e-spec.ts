@@ -5,6 +5,7 @@ import type { ResponseInputItem, ResponseStreamEvent } from 'openai/resources/re
 import { DEFAULT_UPSTREAM_KEY, expectCutWithin, FakeUpstream, messagesOf, tokenText } from './support/fake-upstream.js';
 import { type RunningGateway, startGateway } from './support/gateway-harness.js';
 import { sleep } from './support/test-client.js';
+import { metricValue } from './support/metric-value.js';
 
 const CLIENT_KEY = 'client-key';
 const ROUNDS = 20;
@@ -38,14 +39,7 @@ describe('OpenAI Responses API /v1/responses', () => {
       headers: { 'content-type': 'application/json', authorization: `Bearer ${CLIENT_KEY}` },
       body: JSON.stringify(body),
     });
-  const metric = async (name: string) => {
-    const text = await (await fetch(`${gateway.httpUrl}/metrics`)).text();
-    return text
-      .split('\n')
-      .find((line) => line.startsWith(name))
-      ?.split(' ')
-      .at(-1);
-  };
+  const metric = (name: string) => metricValue(gateway.httpUrl, name);
   const closedRequests = () => metric('gateway_http_model_responses_total{api="openai-responses",status="499"}');
 
   beforeEach(() => {
