@@ -59,7 +59,8 @@ export class ModelCallReplies {
       }
       this.metrics.httpResponses.inc({ api, status: 200 });
       this.metrics.ended('http', 'finished', request.usage.completionTokens);
-      log.info({ status: 200, api, usage: request.usage.toUsage() }, 'model call finished');
+      // The tokens counted exactly are the usage record's line (UsageLedger), written after this tick.
+      log.info({ status: 200, api, completion_tokens: request.usage.completionTokens }, 'model call finished');
       return;
     }
     if (cancellation.source === 'disconnect') return; // nobody to answer; accounted for once the upstream is closed
@@ -85,7 +86,7 @@ export class ModelCallReplies {
       {
         status: CLIENT_CLOSED_REQUEST,
         api: call.api.name,
-        usage: request.usage.toUsage(),
+        completion_tokens: request.usage.completionTokens,
         upstream_closed_ms: latencyMs,
         duration_ms: Math.round(performance.now() - request.startedAt),
       },
