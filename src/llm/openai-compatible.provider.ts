@@ -1,6 +1,7 @@
 import type { EventSourceMessage } from 'eventsource-parser';
 import type { Observable } from 'rxjs';
 import { chunkEvents, completionEvents, parseChunk } from './chat-completion-chunk.js';
+import { ChunkTemplate } from './chunk-template.js';
 import { isObject } from './upstream-json.js';
 import type { LlmDescriptor, LlmEvent, LlmRequest, ProviderUsage } from './llm-events.js';
 import { LlmProvider } from './llm-provider.js';
@@ -71,6 +72,7 @@ export class OpenAiCompatibleProvider extends LlmProvider {
 class ChunkDecoder implements StreamDecoder {
   done = false;
   finished = false;
+  private readonly template = new ChunkTemplate();
 
   constructor(private readonly rename: CallOptions['rename']) {}
 
@@ -79,10 +81,13 @@ class ChunkDecoder implements StreamDecoder {
       this.done = true;
       return undefined;
     }
+    const fitted = this.template.match(message.data);
+    if (fitted) return { type: 'chunk', ...fitted };
     const chunk = parseChunk(message.data);
     const events = chunkEvents(chunk);
     if (events.some((event) => event.type === 'finish')) this.finished = true;
     const data = needsRename(chunk, this.rename) ? renamedText(message.data, chunk, this.rename) : message.data;
+    this.template.learn(message.data, data, events);
     return { type: 'chunk', data, events };
   }
 }

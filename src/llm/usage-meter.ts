@@ -81,8 +81,9 @@ export class UsageMeter {
     let completion = 0;
     for (const round of this.rounds) {
       completion += round.provider?.completion_tokens ?? countTextTokens(round.generated.join(''));
-      const counted = countPrompts && round.prompt ? countPromptTokens(round.prompt.messages, round.prompt.tools) : undefined;
-      const roundPrompt = round.provider?.prompt_tokens ?? counted;
+      const roundPrompt =
+        round.provider?.prompt_tokens ??
+        (countPrompts && round.prompt ? countPromptTokens(round.prompt.messages, round.prompt.tools) : undefined);
       prompt = prompt === null || roundPrompt === undefined ? null : prompt + roundPrompt;
     }
     return {
