@@ -5,6 +5,7 @@ import { GatewayError, toGatewayError } from '../common/gateway-error.js';
 import { UpstreamError } from '../llm/upstream-error.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import type { ActiveRequest } from '../requests/active-request.js';
+import type { FrameBatch } from './frame-batch.js';
 import type { ModelCall, WirePart } from './wire-api.js';
 
 /** Nginx's status for "the client closed the request before the answer": what a stopped chat app did. */
@@ -15,6 +16,8 @@ export interface Exchange {
   call: ModelCall;
   request: ActiveRequest;
   res: ServerResponse;
+  /** The stream's frames, written once per burst (see write()). */
+  frames: FrameBatch;
   log: PinoLogger['logger'];
   /** Upstream headers the client gets (the allowlist's, and the upstream's request id), once the upstream answered. */
   upstreamHeaders: Record<string, string>;
@@ -43,15 +46,22 @@ export class ModelCallReplies {
       res.writeHead(200, { ...exchange.upstreamHeaders, 'content-type': 'application/json' }).end(JSON.stringify(part.body));
       return;
     }
-    if (part.data === '') return;
+    if (part.data !== '') exchange.frames.add(part.data);
+  }
+
+  /** A burst of frames, as its FrameBatch writes it: the headers leave with the first. */
+  write(exchange: Exchange, data: string): void {
+    const { res } = exchange;
+    if (exchange.clientGone || res.destroyed) return;
     if (!res.headersSent) startStream(exchange);
-    res.write(part.data);
+    res.write(data);
   }
 
   complete(exchange: Exchange): void {
     const { request, res, call, log } = exchange;
     const { cancellation } = request;
     const api = call.api.name;
+    exchange.frames.flush();
     if (!cancellation) {
       if (call.streaming && !res.destroyed) {
         if (!res.headersSent) startStream(exchange);
@@ -112,6 +122,7 @@ export class ModelCallReplies {
 
   private writeError(exchange: Exchange, error: GatewayError, status: number, message: string): void {
     const { res, call } = exchange;
+    exchange.frames.flush();
     if (exchange.clientGone || res.destroyed) return;
     const provider = error instanceof UpstreamError ? error.provider : undefined;
     if (res.headersSent) {

@@ -10,6 +10,7 @@ import type { CallOptions } from '../llm/relay-part.js';
 import type { ActiveRequest } from '../requests/active-request.js';
 import { RequestRegistry } from '../requests/request-registry.service.js';
 import { cancellation, StopService } from '../stops/stop.service.js';
+import { FrameBatch } from './frame-batch.js';
 import { forwardedHeaders, upstreamRequestId } from './forwarded-headers.js';
 import { type Exchange, ModelCallReplies } from './model-call-replies.js';
 import type { ModelCall } from './wire-api.js';
@@ -50,6 +51,7 @@ export class ModelCalls {
       call,
       request,
       res,
+      frames: new FrameBatch((data) => this.replies.write(exchange, data)),
       log: this.logger.logger.child({ request_id: requestId, user_id: identity.userId, api: call.api.name }),
       upstreamHeaders: {},
       clientGone: false,
