@@ -5,11 +5,16 @@ import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { MetricsService } from '../metrics/metrics.service.js';
 import { Connection, type ConnectionEvents } from './connection.js';
+import { socketListener } from './socket-listener.js';
 
 /** Every open WebSocket, registered or not, until it closes: MAX_CONNECTIONS of them at most. */
 @Injectable()
 export class ConnectionRegistry implements OnModuleInit {
   private readonly connections = new Map<WebSocket, Connection>();
+  // One listener for every socket, where each connection's own would last as long as it does; once the
+  // connection is removed they find nothing, so a closed socket needs no `off`.
+  private readonly onPing = socketListener((socket, data: Buffer) => this.connections.get(socket)?.pinged(data));
+  private readonly onPong = socketListener((socket, data: Buffer) => this.connections.get(socket)?.ponged(data));
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -31,6 +36,8 @@ export class ConnectionRegistry implements OnModuleInit {
     }
     const connection = new Connection(socket, remoteAddress, this.config, events);
     this.connections.set(socket, connection);
+    socket.on('ping', this.onPing);
+    socket.on('pong', this.onPong);
     return connection;
   }
 

@@ -2,8 +2,9 @@ import type { WebSocket } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
 import { GatewayError } from '../common/gateway-error.js';
 import { type Envelope, PROTOCOL_VERSION, type ErrorCode, type ServerMsgType, type ServerPayloads } from '@agent-gateway/protocol';
-import { Heartbeat } from './heartbeat.js';
+import { Heartbeat, type HeartbeatPeer } from './heartbeat.js';
 import type { Session, Sink } from '../session/session.js';
+import type { InboundMessage } from './inbound-message.js';
 import { TokenBucket } from './token-bucket.js';
 
 /** Once its last frames have left, how long a failed connection may take to answer the close before it is cut. */
@@ -26,20 +27,15 @@ export interface ConnectionEvents {
  * queue; what concerns this socket alone (acks of its own messages, errors
  * about them) is sent here directly, without a sequence number.
  */
-export class Connection implements Sink {
+export class Connection implements Sink, HeartbeatPeer {
   session?: Session;
   /** Every message but INTERRUPT. */
   readonly rate: TokenBucket;
-  /** INTERRUPTs: a bucket of their own, so that no flood of other messages keeps a client from stopping its requests. */
-  readonly interruptRate: TokenBucket;
-  /** Microphone audio, apart from the rest. */
-  readonly audioRate: TokenBucket;
   private readonly heartbeat: Heartbeat;
   private registerTimer?: NodeJS.Timeout;
-  private readonly hardLimitBytes: number;
-  private readonly highWaterBytes: number;
-  private readonly closeTimeoutMs: number;
-  private readonly maxRefusedInARow: number;
+  // Made on the first message of their kind (most connections never send one): a bucket is full until then.
+  private interruptBucket?: TokenBucket;
+  private audioBucket?: TokenBucket;
   /** Messages refused for the rate limit since the last one accepted. */
   private refusedInARow = 0;
   private failed = false;
@@ -47,20 +43,25 @@ export class Connection implements Sink {
   constructor(
     readonly socket: WebSocket,
     readonly remoteAddress: string,
-    config: AppConfig,
+    private readonly config: AppConfig,
     private readonly events: ConnectionEvents,
   ) {
     const { ws, limits } = config;
-    this.hardLimitBytes = ws.sendHardLimitBytes;
-    this.highWaterBytes = ws.sendHighWaterBytes;
-    this.closeTimeoutMs = ws.closeTimeoutMs;
-    this.maxRefusedInARow = limits.rateLimitBurst;
     this.rate = new TokenBucket(limits.rateLimitPerSecond, limits.rateLimitBurst);
-    this.interruptRate = new TokenBucket(limits.interruptRateLimitPerSecond, limits.interruptRateLimitBurst);
-    this.audioRate = new TokenBucket(limits.audioRateLimitPerSecond, limits.audioRateLimitBurst);
-    this.heartbeat = new Heartbeat(socket, ws.pingIntervalMs, ws.pongTimeoutMs, () => events.onDead(this, 'heartbeat'));
-    socket.on('ping', this.onPing);
+    this.heartbeat = new Heartbeat(this, ws);
     this.registerTimer = setTimeout(() => events.onDead(this, 'register-timeout'), ws.registerTimeoutMs);
+  }
+
+  /** INTERRUPTs: a bucket of their own, so that no flood of other messages keeps a client from stopping its requests. */
+  get interruptRate(): TokenBucket {
+    const { interruptRateLimitPerSecond, interruptRateLimitBurst } = this.config.limits;
+    return (this.interruptBucket ??= new TokenBucket(interruptRateLimitPerSecond, interruptRateLimitBurst));
+  }
+
+  /** Microphone audio, apart from the rest. */
+  get audioRate(): TokenBucket {
+    const { audioRateLimitPerSecond, audioRateLimitBurst } = this.config.limits;
+    return (this.audioBucket ??= new TokenBucket(audioRateLimitPerSecond, audioRateLimitBurst));
   }
 
   /** The gateway gave up on it (an ERROR and the close are on their way): nothing it still sends is handled. */
@@ -80,9 +81,20 @@ export class Connection implements Sink {
     }
     this.refusedInARow += 1;
     const error = new GatewayError('RATE_LIMITED');
-    if (this.refusedInARow > this.maxRefusedInARow) this.fail(error);
+    if (this.refusedInARow > this.config.limits.rateLimitBurst) this.fail(error);
     else this.refuse(error);
     return false;
+  }
+
+  /**
+   * The session a message is for: everything but REGISTER and RESUME needs
+   * one, and a session_id, when the message gives one, must be this one's.
+   */
+  sessionFor(envelope: InboundMessage['envelope']): Session {
+    if (!this.session) throw new GatewayError('NOT_REGISTERED');
+    const claimed = envelope.session_id;
+    if (claimed !== undefined && claimed !== this.session.id) throw new GatewayError('SESSION_MISMATCH');
+    return this.session;
   }
 
   attach(session: Session): void {
@@ -95,7 +107,7 @@ export class Connection implements Sink {
   sendDirect<T extends ServerMsgType>(type: T, payload: ServerPayloads[T]): void {
     if (this.socket.readyState !== this.socket.OPEN) return;
     // A client that sends but never reads would otherwise pile its own answers up here.
-    if (this.socket.bufferedAmount > this.hardLimitBytes) {
+    if (this.socket.bufferedAmount > this.config.ws.sendHardLimitBytes) {
       this.events.onDead(this, 'slow-consumer');
       return;
     }
@@ -124,14 +136,12 @@ export class Connection implements Sink {
     if (this.failed) return;
     this.failed = true;
     this.dispose();
-    closeWithError(this.socket, error, { sessionId: this.session?.id, closeTimeoutMs: this.closeTimeoutMs });
+    closeWithError(this.socket, error, { sessionId: this.session?.id, closeTimeoutMs: this.config.ws.closeTimeoutMs });
   }
 
-  /** Stops timers; the socket is closing or closed. */
-  dispose(): void {
-    this.heartbeat.stop();
-    this.socket.off('ping', this.onPing);
-    clearTimeout(this.registerTimer);
+  /** For its heartbeat. */
+  heartbeatLost(): void {
+    this.events.onDead(this, 'heartbeat');
   }
 
   /**
@@ -139,10 +149,21 @@ export class Connection implements Sink {
    * token, and is answered only while the client reads what it is sent, so
    * a client that pings without reading cannot pile pongs up here.
    */
-  private readonly onPing = (data: Buffer): void => {
-    if (!this.admit(this.rate, performance.now())) return;
-    if (this.socket.bufferedAmount < this.highWaterBytes) this.socket.pong(data);
-  };
+  pinged(data: Buffer): void {
+    if (this.failed || !this.admit(this.rate, performance.now())) return;
+    if (this.socket.bufferedAmount < this.config.ws.sendHighWaterBytes) this.socket.pong(data);
+  }
+
+  /** A pong, for its heartbeat. */
+  ponged(data: Buffer): void {
+    this.heartbeat.ponged(data);
+  }
+
+  /** Stops timers; the socket is closing or closed. */
+  dispose(): void {
+    this.heartbeat.stop();
+    clearTimeout(this.registerTimer);
+  }
 
   private encode<T extends ServerMsgType>(type: T, payload: ServerPayloads[T]): string {
     return encode(type, payload, this.session?.id);

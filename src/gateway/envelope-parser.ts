@@ -1,17 +1,23 @@
 import { GatewayError } from '../common/gateway-error.js';
-import { decodeInputAudioFrame, EnvelopeSchema, INPUT_AUDIO_FRAME_KIND, isClientMsgType, PROTOCOL_VERSION } from '@agent-gateway/protocol';
+import {
+  type ClientMsgType,
+  decodeInputAudioFrame,
+  EnvelopeSchema,
+  INPUT_AUDIO_FRAME_KIND,
+  isClientMsgType,
+  PROTOCOL_VERSION,
+} from '@agent-gateway/protocol';
 import { jsonLimitError } from '../common/json-limit-error.js';
 import { type JsonLimits, overJsonLimits } from '../common/json-limits.js';
 import { INVALID_EVENT, type InboundMessage, type InvalidMessage } from './inbound-message.js';
 import { zodIssues } from '../common/zod-issues.js';
 
-export type ParsedFrame = { event: string; data: InboundMessage } | { event: typeof INVALID_EVENT; data: InvalidMessage };
+export type ParsedFrame = { event: ClientMsgType; data: InboundMessage } | { event: typeof INVALID_EVENT; data: InvalidMessage };
 
 /**
- * The WsAdapter routes on `event`; our clients send `msg_type`. Every frame
- * gets an event, so nothing is dropped silently: a frame that is not a valid
- * envelope of a known type goes to the INVALID_EVENT handler, which answers
- * with an ERROR frame.
+ * A frame's event is its msg_type. Every frame gets one, so nothing is
+ * dropped silently: a frame that is not a valid envelope of a known type is
+ * INVALID_EVENT, which is answered with an ERROR frame.
  */
 export function parseEnvelope(data: unknown, limits: JsonLimits, receivedAt = performance.now()): ParsedFrame {
   const invalid = (error: GatewayError): ParsedFrame => ({ event: INVALID_EVENT, data: { error, receivedAt } });

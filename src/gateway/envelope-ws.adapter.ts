@@ -1,16 +1,18 @@
-import { type INestApplicationContext, Logger } from '@nestjs/common';
+import type { INestApplicationContext } from '@nestjs/common';
 import { WsAdapter } from '@nestjs/platform-ws';
-import type { MessageMappingProperties } from '@nestjs/websockets';
-import { lastValueFrom, type Observable } from 'rxjs';
-import type { RawData, WebSocket } from 'ws';
+import type { IncomingMessage, Server } from 'node:http';
+import { type RawData, type WebSocket, WebSocketServer } from 'ws';
 import type { AppConfig } from '../config/config.schema.js';
 import { ERROR_CODES } from '@agent-gateway/protocol';
 import type { Connection } from './connection.js';
 import { type ParsedFrame, parseEnvelope } from './envelope-parser.js';
+import { AgentGateway } from './agent.gateway.js';
 import type { TokenBucket } from './token-bucket.js';
 import { InboundScheduler } from './inbound-scheduler.js';
 import { RequestRegistry } from '../requests/request-registry.service.js';
 import { ConnectionRegistry } from './connection-registry.service.js';
+import { socketListener } from './socket-listener.js';
+import { SocketEvents } from './socket-events.service.js';
 
 /** The longest a turn of the event loop spends handling messages before sockets are read again. */
 const HANDLING_SLICE_MS = 4;
@@ -25,7 +27,6 @@ const MESSAGE_OVERHEAD_BYTES = 512;
  * backlog per connection.
  */
 export class EnvelopeWsAdapter extends WsAdapter {
-  private readonly log = new Logger(EnvelopeWsAdapter.name);
   private readonly scheduler = new InboundScheduler(HANDLING_SLICE_MS);
 
   constructor(
@@ -35,11 +36,19 @@ export class EnvelopeWsAdapter extends WsAdapter {
     super(app);
   }
 
-  override create(port: number, options: Record<string, unknown> = {}): unknown {
-    return super.create(port, {
+  /**
+   * On the HTTP server's port (the gateway names no other). The server is
+   * the app's own `ws`, not the older copy @nestjs/platform-ws pins, whose
+   * receiver keeps the last frame's mask — a view of the whole buffer that
+   * frame was read into — for as long as the connection then stays idle.
+   */
+  override create(port: number, options: Record<string, unknown> = {}): WebSocketServer {
+    const server = new WebSocketServer({
       ...options,
-      path: this.config.ws.path,
+      noServer: true,
       maxPayload: this.config.ws.maxPayloadBytes,
+      // As ws's own default for a server (and the bench's floor): permessage-deflate keeps zlib contexts
+      // of tens of kilobytes per socket, for frames that are small JSON or audio.
       perMessageDeflate: false,
       // One message (or ping) per turn of the event loop and socket, however many one read brought: a
       // burst of tiny frames is read no faster than it is handled, and other sockets get their turns.
@@ -57,6 +66,28 @@ export class EnvelopeWsAdapter extends WsAdapter {
         else accept(true);
       },
     });
+    this.ensureHttpServerExists(port, this.httpServer as Server);
+    this.addWsServerToRegistry(server, port, this.config.ws.path);
+    server.on('error', this.onError);
+    return server;
+  }
+
+  /**
+   * Each socket's life goes to SocketEvents and its frames to
+   * AgentGateway.onFrame, through listeners every socket shares, rather
+   * than through Nest's: Nest binds each of a gateway's message handlers to
+   * each socket, and gives each socket a disconnect callback of its own, all
+   * kept for the socket's whole life; they were the biggest part of what an
+   * idle connection cost.
+   */
+  override bindClientConnect(server: WebSocketServer): void {
+    server.on('connection', (socket: WebSocket, request: IncomingMessage) => {
+      // A socket without an error listener would take the process down with it.
+      socket.on('error', this.onError);
+      socket.on('message', this.onMessage);
+      socket.on('close', this.onClose);
+      this.app.get(SocketEvents).opened(socket, request);
+    });
   }
 
   /**
@@ -67,66 +98,46 @@ export class EnvelopeWsAdapter extends WsAdapter {
    * WS_MAX_QUEUED_BYTES waiting, the socket is not read (TCP pushes back on
    * the client) until the backlog is half gone. Each message is charged to
    * its connection's rate limit as of its arrival: waiting to be handled
-   * must not make a client look faster than it is. A plain listener and a
-   * queue keep an idle connection small, where the stock per-client RxJS
-   * pipeline costs a few kilobytes.
+   * must not make a client look faster than it is.
    */
-  override bindMessageHandlers(
-    client: WebSocket,
-    handlers: MessageMappingProperties[],
-    transform: (data: unknown) => Observable<unknown>,
-  ): void {
+  private readonly onMessage = socketListener((client, data: RawData, isBinary: boolean) => {
     const connections = this.app.get(ConnectionRegistry);
+    // A socket the gateway refused, let go, or is closing: nobody to answer.
+    if (connections.of(client)?.closing !== false) return;
     const { maxQueuedBytes } = this.config.ws;
-    client.on('message', (data: RawData, isBinary: boolean) => {
-      // A socket the gateway refused, let go, or is closing: nobody to answer.
-      if (connections.of(client)?.closing !== false) return;
-      const receivedAt = performance.now();
-      const size = byteLength(data) + MESSAGE_OVERHEAD_BYTES;
-      this.scheduler.enqueue(
-        client,
-        async () => {
-          if (client.isPaused && this.scheduler.waiting(client) < maxQueuedBytes / 2) client.resume();
-          // Refused meanwhile (one message before registration was not a REGISTER, say): the rest goes unread.
-          const connection = connections.of(client);
-          if (!connection || connection.closing) return;
-          const { event, data: message } = parseEnvelope(
-            isBinary ? asBuffer(data) : asBuffer(data).toString(),
-            this.config.json,
-            receivedAt,
-          );
-          if (!connection.admit(bucketOf(connection, event, message), receivedAt)) return;
-          const handler = handlers.find((h) => h.message === event);
-          if (handler) await this.dispatch(client, handler, message, transform);
-        },
-        size,
-      );
-      if (this.scheduler.waiting(client) > maxQueuedBytes) client.pause();
-    });
-    client.once('close', () => this.scheduler.forget(client));
-  }
+    const receivedAt = performance.now();
+    const size = byteLength(data) + MESSAGE_OVERHEAD_BYTES;
+    this.scheduler.enqueue(
+      client,
+      async () => {
+        if (client.isPaused && this.scheduler.waiting(client) < maxQueuedBytes / 2) client.resume();
+        const connection = connections.of(client);
+        // Refused meanwhile (one message before registration was not a REGISTER, say): the rest goes unread.
+        if (!connection || connection.closing) return;
+        const frame = parseEnvelope(isBinary ? asBuffer(data) : asBuffer(data).toString(), this.config.json, receivedAt);
+        if (!connection.admit(bucketOf(connection, frame), receivedAt)) return;
+        await this.app.get(AgentGateway).onFrame(connection, frame);
+      },
+      size,
+    );
+    if (this.scheduler.waiting(client) > maxQueuedBytes) client.pause();
+  });
 
-  private async dispatch(
-    client: WebSocket,
-    handler: MessageMappingProperties,
-    message: unknown,
-    transform: (data: unknown) => Observable<unknown>,
-  ): Promise<void> {
-    try {
-      const result = await lastValueFrom(transform(handler.callback(message, handler.message)), { defaultValue: undefined });
-      if (result !== undefined && result !== null && client.readyState === client.OPEN) client.send(JSON.stringify(result));
-    } catch (error) {
-      // Filters turn handler errors into ERROR frames; reaching here is a bug.
-      this.log.error(error);
-    }
-  }
+  private readonly onClose = socketListener((socket) => {
+    this.app.get(SocketEvents).closed(socket);
+    this.scheduler.forget(socket);
+  });
+
+  private readonly onError = (error: Error): void => {
+    this.logger.error(error);
+  };
 }
 
 /** INTERRUPTs and microphone audio are limited apart from everything else: neither may starve the other. */
-function bucketOf(connection: Connection, event: string, message: ParsedFrame['data']): TokenBucket {
-  if (event === 'INTERRUPT') return connection.interruptRate;
-  if (event === 'AUDIO') return connection.audioRate;
-  if (event === 'REQUEST' && 'envelope' in message && message.envelope.payload.data_type === 'AUDIO') return connection.audioRate;
+function bucketOf(connection: Connection, frame: ParsedFrame): TokenBucket {
+  if (frame.event === 'INTERRUPT') return connection.interruptRate;
+  if (frame.event === 'AUDIO') return connection.audioRate;
+  if (frame.event === 'REQUEST' && frame.data.envelope.payload.data_type === 'AUDIO') return connection.audioRate;
   return connection.rate;
 }
 

@@ -10,7 +10,7 @@ export interface InboundMessage {
   inputAudio?: InputAudioFrame;
 }
 
-/** Frames that are not a valid envelope are routed here instead of being dropped. */
+/** Frames that are not a valid envelope are routed as this instead of being dropped. */
 export const INVALID_EVENT = '$invalid';
 
 export interface InvalidMessage {

@@ -1,4 +1,4 @@
-import type { Credentials, ParsedClientPayloads } from '@agent-gateway/protocol';
+import type { Credentials, ParsedClientPayloads, ToolDefinition } from '@agent-gateway/protocol';
 import { Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
 import { ApiKeyService, type Identity } from '../auth/api-key.service.js';
@@ -9,8 +9,11 @@ import { SessionRegistry } from '../session/session-registry.service.js';
 import { ToolRegistry } from '../tools/tool-registry.service.js';
 import type { Connection } from './connection.js';
 import type { InboundMessage } from './inbound-message.js';
-import { parsePayload } from './payload.pipe.js';
+import { parsePayload } from './payload-parser.js';
 import { RegisterAcks } from './register-acks.js';
+
+/** Most sessions have no client functions: they share this empty map rather than each keeping one. */
+const NO_TOOLS: ReadonlyMap<string, ToolDefinition> = new Map();
 
 /** REGISTER and RESUME: a connection gets its session, new, resumed here, or moved here from another instance. */
 @Injectable()
@@ -34,7 +37,8 @@ export class SessionHandshake {
     if (connection.session) throw new GatewayError('ALREADY_REGISTERED');
     const identity = this.authenticate(connection, parsePayload('HANDSHAKE', message.envelope).auth);
     const payload = parsePayload('REGISTER', message.envelope);
-    const clientTools = new Map(payload.function_calling.map((tool) => [tool.function.name, tool]));
+    const clientTools =
+      payload.function_calling.length > 0 ? new Map(payload.function_calling.map((tool) => [tool.function.name, tool])) : NO_TOOLS;
     const clash = [...clientTools.keys()].find((name) => this.tools.has(name));
     if (clash) throw new GatewayError('INVALID_MESSAGE', { message: `function_calling: "${clash}" is the name of a server tool` });
     const prefs = {

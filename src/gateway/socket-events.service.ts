@@ -5,12 +5,11 @@ import type { WebSocket } from 'ws';
 import { GatewayError, toGatewayError } from '../common/gateway-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
-import type { Session } from '../session/session.js';
 import { SessionLifecycle } from '../session/session-lifecycle.service.js';
 import { closeWithError, type Connection, type ConnectionEvents } from './connection.js';
 import { ConnectionRegistry } from './connection-registry.service.js';
 
-/** Sockets opening, closing and being given up on, and which connection (and session) a socket is. */
+/** Sockets opening, closing and being given up on, and which connection a socket is. */
 @Injectable()
 export class SocketEvents {
   /** One object for every connection: an idle connection should cost as little as possible. */
@@ -39,18 +38,23 @@ export class SocketEvents {
     if (connection?.session) this.lifecycle.detached(connection.session, connection, reason);
   }
 
-  /** The connection of a socket the gateway still has. */
-  connectionOf(socket: WebSocket): Connection {
-    const connection = this.connections.of(socket);
-    if (!connection) throw new GatewayError('INTERNAL_ERROR', { cause: new Error('message on an unknown socket') });
-    return connection;
-  }
-
-  /** The session of a registered socket (RegisteredGuard has checked there is one). */
-  sessionOf(socket: WebSocket): Session {
-    const session = this.connectionOf(socket).session;
-    if (!session) throw new GatewayError('NOT_REGISTERED');
-    return session;
+  /**
+   * A message of `connection` failed: the client is told why in an ERROR
+   * (Connection.refuse; some errors, and any before it has a session, also
+   * close it). Unexpected errors are logged and reach the client only as
+   * INTERNAL_ERROR.
+   */
+  refused(connection: Connection, exception: unknown): void {
+    const error = toGatewayError(exception);
+    if (this.connections.of(connection.socket) !== connection) {
+      // Let go of while its message was handled: there is no one to answer.
+      this.logger.debug({ code: error.code }, 'message on a socket without a connection');
+      return;
+    }
+    const context = { session_id: connection.session?.id, code: error.code, request_id: error.requestId };
+    if (error.code === 'INTERNAL_ERROR') this.logger.error({ ...context, err: exception }, 'handler failed');
+    else this.logger.debug(context, 'message refused');
+    connection.refuse(error);
   }
 
   /**

@@ -20,4 +20,15 @@ describe('TokenBucket', () => {
     // Five at once are five at once, whenever they are handled.
     expect([1000, 1000, 1000, 1000, 1000].map((at) => bucket.take(at))).toEqual([true, true, false, false, false]);
   });
+
+  it('is full until its first message, however long ago it was made', () => {
+    let now = 0;
+    const early = new TokenBucket(10, 2, () => now);
+    now = 5_000;
+    const late = new TokenBucket(10, 2, () => now);
+    // Made at once or on its first message, charged as of the same arrivals: the same answers.
+    const arrivals = [1000, 1000, 1000, 1100, 1100, 1300];
+    expect(arrivals.map((at) => late.take(at))).toEqual(arrivals.map((at) => early.take(at)));
+    expect(arrivals.map((at) => late.take(at + 1000))).toEqual([true, true, false, true, false, true]);
+  });
 });

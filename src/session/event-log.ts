@@ -21,7 +21,8 @@ export interface EventLogLimits {
  * replays what came after a client's last frame; REST tasks read from it.
  */
 export class EventLog {
-  private frames: LoggedFrame[] = [];
+  /** None until the first frame: most sessions idle. */
+  private frames?: LoggedFrame[];
   private head = 0;
   private bytes = 0;
   private last = 0;
@@ -36,17 +37,18 @@ export class EventLog {
 
   append(seq: number, data: string | Uint8Array, size: number): LoggedFrame {
     const frame: LoggedFrame = { seq, data, size, at: Date.now() };
-    this.frames.push(frame);
+    const frames = (this.frames ??= []);
+    frames.push(frame);
     this.bytes += size;
     this.last = seq;
-    this.evict(frame.at);
+    this.evict(frames, frame.at);
     this.appendedSubject?.next(frame);
     return frame;
   }
 
   /** Forgets every frame; numbering goes on after `lastSeq` (frames before it are a gap for RESUME). */
   restart(lastSeq: number): void {
-    this.frames = [];
+    this.frames = undefined;
     this.head = 0;
     this.bytes = 0;
     this.last = lastSeq;
@@ -59,7 +61,7 @@ export class EventLog {
 
   /** Frames after `seq`, in order; `gap` when some of them are no longer kept. */
   since(seq: number): { frames: LoggedFrame[]; gap: boolean } {
-    const kept = this.frames.slice(this.head);
+    const kept = this.frames?.slice(this.head) ?? [];
     const oldest = kept[0]?.seq ?? this.last + 1;
     return { frames: kept.filter((frame) => frame.seq > seq), gap: seq + 1 < oldest && seq < this.last };
   }
@@ -73,18 +75,18 @@ export class EventLog {
     this.appendedSubject?.complete();
   }
 
-  private evict(now: number): void {
+  private evict(frames: LoggedFrame[], now: number): void {
     const { maxFrames, maxBytes, maxAgeMs } = this.limits;
-    while (this.head < this.frames.length - 1) {
-      const oldest = this.frames[this.head];
-      const count = this.frames.length - this.head;
+    while (this.head < frames.length - 1) {
+      const oldest = frames[this.head];
+      const count = frames.length - this.head;
       if (count <= maxFrames && this.bytes <= maxBytes && now - oldest.at <= maxAgeMs) break;
       this.bytes -= oldest.size;
       this.head += 1;
     }
     // Compact now and then rather than shifting on every eviction.
-    if (this.head > 1024 && this.head * 2 > this.frames.length) {
-      this.frames = this.frames.slice(this.head);
+    if (this.head > 1024 && this.head * 2 > frames.length) {
+      this.frames = frames.slice(this.head);
       this.head = 0;
     }
   }

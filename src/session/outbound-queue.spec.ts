@@ -45,12 +45,14 @@ describe('OutboundQueue', () => {
     let seq = 0;
     const q = new OutboundQueue(
       { highWaterBytes, hardLimitBytes },
-      (f) => {
-        const data = f.render(++seq) as string;
-        delivered.push(data);
-        return data;
+      {
+        deliver: (f) => {
+          const data = f.render(++seq) as string;
+          delivered.push(data);
+          return data;
+        },
+        overflowed: (laggards) => overflowed.push(laggards),
       },
-      (laggards) => overflowed.push(laggards),
     );
     for (const s of sockets) q.addSink(sinkOf(s));
     return q;

@@ -20,6 +20,14 @@ export interface QueueSink {
   readonly socket: WebSocket;
 }
 
+/** What a queue sends for: its session. */
+export interface QueueOwner<S extends QueueSink> {
+  /** Numbers, records and renders a frame as it leaves. */
+  deliver(frame: OutboundFrame): string | Uint8Array;
+  /** The sockets holding the queue up past the hard limit. */
+  overflowed(laggards: S[]): void;
+}
+
 /** What the frames an interrupt dropped would have told the client: the reply was not delivered past them. */
 export interface DroppedFrames {
   /** text_stream_seq of the text deltas dropped. */
@@ -46,50 +54,60 @@ export interface OutboundLimits {
  * interrupted request's frames, and `paused$` tells producers to stop reading
  * from their sources until the slowest socket has caught up.
  */
-export class OutboundQueue {
-  private readonly lanes: Record<Lane, OutboundFrame[]> = { urgent: [], control: [], text: [], audio: [] };
-  private readonly sinks = new Set<QueueSink>();
+export class OutboundQueue<S extends QueueSink = QueueSink> {
+  // What an idle session does not use is made on first use, and let go of when done with: an idle session costs little.
+  /** Frames waiting, by lane; none while nothing waits. */
+  private lanes?: Record<Lane, OutboundFrame[]>;
+  /** Replaced, not changed, when a socket comes or goes (rarely): then it is no bigger than the sockets it holds. */
+  private sinks: readonly S[] = [];
   /** Requests whose audio lane frames wait, in order, while the user speaks over them (barge-in). */
-  private readonly held = new Set<QueuedRequest>();
+  private held?: Set<QueuedRequest>;
   private queuedBytes = 0;
   private flushScheduled = false;
   private blocked = false;
   private closed = false;
   private paused = false;
-  /** Created on first use: most sessions never speak, and an idle session should cost little. */
+  /** Created on first use: most sessions never speak. */
   private pausedSubject?: BehaviorSubject<boolean>;
+  private onWritten?: () => void;
 
   constructor(
     private readonly limits: OutboundLimits,
-    /** Numbers, records and renders a frame as it leaves. */
-    private readonly deliver: (frame: OutboundFrame) => string | Uint8Array,
-    /** The sockets holding the queue up past the hard limit. */
-    private readonly onOverflow: (laggards: QueueSink[]) => void,
+    private readonly owner: QueueOwner<S>,
   ) {}
 
-  addSink(sink: QueueSink): void {
-    this.sinks.add(sink);
+  /** The sockets the frames go to. */
+  get sinkList(): readonly S[] {
+    return this.sinks;
   }
 
-  removeSink(sink: QueueSink): void {
-    if (!this.sinks.delete(sink)) return;
+  addSink(sink: S): void {
+    if (!this.sinks.includes(sink)) this.sinks = this.sinks.concat([sink]);
+  }
+
+  /** False when `sink` was not one of the queue's (any more). */
+  removeSink(sink: S): boolean {
+    const index = this.sinks.indexOf(sink);
+    if (index < 0) return false;
+    this.sinks = this.sinks.toSpliced(index, 1);
     // It may have been the one everyone waited for.
     if (this.blocked && !this.laggard()) {
       this.blocked = false;
       this.scheduleFlush();
     }
     this.updatePaused();
+    return true;
   }
 
   push(frame: OutboundFrame, lane: Lane): void {
     if (this.closed) return;
-    this.lanes[lane].push(frame);
+    (this.lanes ??= { urgent: [], control: [], text: [], audio: [] })[lane].push(frame);
     this.queuedBytes += frame.size;
     if (this.waitingBytes > this.limits.hardLimitBytes) {
       // Only sockets that hold the queue up are to blame; a big frame alone is no reason to drop anyone.
-      const laggards = [...this.sinks].filter((sink) => sink.socket.bufferedAmount >= this.limits.highWaterBytes);
+      const laggards = this.sinks.filter((sink) => sink.socket.bufferedAmount >= this.limits.highWaterBytes);
       if (laggards.length > 0) {
-        this.onOverflow(laggards);
+        this.owner.overflowed(laggards);
         for (const sink of laggards) this.removeSink(sink);
       }
     }
@@ -104,12 +122,14 @@ export class OutboundQueue {
    */
   dropRequest(request: QueuedRequest, only?: 'audio'): DroppedFrames {
     const dropped: DroppedFrames = { textSeqs: [], voiceSeqs: [] };
+    const lanes = this.lanes;
+    if (!lanes) return dropped;
     const drops = (frame: OutboundFrame) =>
       frame.request === request && frame.content?.kind !== 'end' && (only === undefined || frame.content?.kind === 'audio');
     for (const lane of only === 'audio' ? (['audio'] as const) : LANES) {
-      const frames = this.lanes[lane];
+      const frames = lanes[lane];
       if (!frames.some(drops)) continue;
-      this.lanes[lane] = frames.filter((frame) => {
+      lanes[lane] = frames.filter((frame) => {
         if (!drops(frame)) return true;
         this.queuedBytes -= frame.size;
         if (frame.content?.kind === 'text') dropped.textSeqs.push(frame.content.seq);
@@ -128,11 +148,12 @@ export class OutboundQueue {
    * `paused$` stops synthesis as a slow socket would.
    */
   hold(request: QueuedRequest): void {
-    this.held.add(request);
+    (this.held ??= new Set()).add(request);
   }
 
   release(request: QueuedRequest): void {
-    if (!this.held.delete(request)) return;
+    if (!this.held?.delete(request)) return;
+    if (this.held.size === 0) this.held = undefined;
     this.updatePaused();
     if (!this.blocked) this.scheduleFlush();
   }
@@ -140,7 +161,7 @@ export class OutboundQueue {
   /** The requests whose audio frames are still waiting here (a request may have ended while its audio waits for a slow client). */
   requestsWithQueuedAudio(): Set<QueuedRequest> {
     const requests = new Set<QueuedRequest>();
-    for (const frame of this.lanes.audio) if (frame.request && frame.content?.kind === 'audio') requests.add(frame.request);
+    for (const frame of this.lanes?.audio ?? []) if (frame.request && frame.content?.kind === 'audio') requests.add(frame.request);
     return requests;
   }
 
@@ -159,10 +180,10 @@ export class OutboundQueue {
   /** Sends nothing more and forgets what is queued. */
   close(): void {
     this.closed = true;
-    this.held.clear();
-    for (const lane of LANES) this.lanes[lane] = [];
+    this.held = undefined;
+    this.lanes = undefined;
     this.queuedBytes = 0;
-    this.sinks.clear();
+    this.sinks = [];
     this.pausedSubject?.complete();
   }
 
@@ -176,7 +197,7 @@ export class OutboundQueue {
     return this.queuedBytes + buffered;
   }
 
-  private laggard(): QueueSink | undefined {
+  private laggard(): S | undefined {
     for (const sink of this.sinks) if (sink.socket.bufferedAmount >= this.limits.highWaterBytes) return sink;
     return undefined;
   }
@@ -198,32 +219,34 @@ export class OutboundQueue {
 
   private flush(): void {
     this.flushScheduled = false;
-    if (this.closed) return;
+    const lanes = this.lanes;
+    if (this.closed || !lanes) return;
     for (const lane of LANES) {
-      const frames = this.lanes[lane];
+      const frames = lanes[lane];
       const kept: OutboundFrame[] = [];
       let next = 0;
       while (next < frames.length) {
         const frame = frames[next];
-        if (lane === 'audio' && frame.request && this.held.has(frame.request)) {
+        if (lane === 'audio' && frame.request && this.held?.has(frame.request)) {
           kept.push(frame);
           next += 1;
           continue;
         }
         if (this.laggard()) {
-          this.lanes[lane] = [...kept, ...frames.slice(next)];
+          lanes[lane] = [...kept, ...frames.slice(next)];
           this.blocked = true;
           return;
         }
         next += 1;
         this.queuedBytes -= frame.size;
-        const data = this.deliver(frame);
+        const data = this.owner.deliver(frame);
         for (const sink of this.sinks) {
-          if (sink.socket.readyState === sink.socket.OPEN) sink.socket.send(data, this.onWritten);
+          if (sink.socket.readyState === sink.socket.OPEN) sink.socket.send(data, this.written);
         }
       }
-      this.lanes[lane] = kept;
+      lanes[lane] = kept;
     }
+    if (LANES.every((lane) => lanes[lane].length === 0)) this.lanes = undefined;
     this.updatePaused();
   }
 
@@ -232,11 +255,13 @@ export class OutboundQueue {
    * to resume a blocked queue and to tell producers they may go on. An event,
    * not a poll.
    */
-  private readonly onWritten = (): void => {
-    this.updatePaused();
-    if (this.blocked && !this.laggard()) {
-      this.blocked = false;
-      this.flush();
-    }
-  };
+  private get written(): () => void {
+    return (this.onWritten ??= () => {
+      this.updatePaused();
+      if (this.blocked && !this.laggard()) {
+        this.blocked = false;
+        this.flush();
+      }
+    });
+  }
 }

@@ -9,7 +9,7 @@ import type { AppConfig } from '../config/config.schema.js';
 import { ConversationService } from '../conversation/conversation.service.js';
 import { RequestRegistry } from '../requests/request-registry.service.js';
 import type { LoggedFrame } from './event-log.js';
-import type { Session, SessionPrefs, Sink } from './session.js';
+import type { Session, SessionPrefs, Sink, SlowSinks } from './session.js';
 import { SessionRegistry } from './session-registry.service.js';
 
 /** A session's part in a RESUME: what the client asked for and the frames to replay to it. */
@@ -54,7 +54,7 @@ export class SessionLifecycle {
 
   /** A new session, with a first socket or none (a REST task). */
   create(identity: Identity, prefs: SessionPrefs, sink?: Sink): Session {
-    const session: Session = this.sessions.create(identity, prefs, (slow) => this.dropSlow(session, slow));
+    const session = this.sessions.create(identity, prefs, this.dropSlow);
     if (sink) {
       sink.attach(session);
       session.attach(sink);
@@ -64,8 +64,7 @@ export class SessionLifecycle {
 
   /** A session taken over from another instance (cluster: a handover, a dead owner). */
   adopt(sessionId: string, identity: Identity, prefs: SessionPrefs, lastSeq: number): Session {
-    const session: Session = this.sessions.adopt(sessionId, identity, prefs, (slow) => this.dropSlow(session, slow), lastSeq);
-    return session;
+    return this.sessions.adopt(sessionId, identity, prefs, this.dropSlow, lastSeq);
   }
 
   /** RESUME of a session this instance has: the session, taken (it no longer expires), and what to replay from its own log. */
@@ -157,12 +156,12 @@ export class SessionLifecycle {
     this.logger.info({ session_id: session.id, reason }, 'session ended');
   }
 
-  /** Sockets too slow to keep up: they are told why and dropped; the session goes on with the others. */
-  private dropSlow(session: Session, sinks: Sink[]): void {
+  /** Sockets too slow to keep up: they are told why and dropped; the session goes on with the others. One function for every session. */
+  private readonly dropSlow: SlowSinks = (session, sinks) => {
     for (const sink of sinks) {
       this.logger.warn({ session_id: session.id }, 'dropping a slow connection');
       sink.fail(new GatewayError('SLOW_CONSUMER'));
       this.detached(session, sink, 'CLIENT_TOO_SLOW');
     }
-  }
+  };
 }

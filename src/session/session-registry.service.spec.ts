@@ -70,6 +70,17 @@ describe('SessionRegistry', () => {
     expect(sessions.find(a2.id)).toBe(a2);
   });
 
+  it('gives the sessions of one key one identity between them, until the last has ended', () => {
+    const sessions = registry();
+    const [a1, a2] = [sessions.create({ ...alice }, prefs, onSlow), sessions.create({ ...alice }, prefs, onSlow)];
+    expect(a2.identity).toBe(a1.identity);
+    // Other rights under the same userId (authentication never gives them) are not taken for the key's.
+    expect(sessions.create({ ...alice, admin: true }, prefs, onSlow).identity.admin).toBe(true);
+    for (const session of sessions.all()) sessions.end(session);
+    const later = { ...alice };
+    expect(sessions.create(later, prefs, onSlow).identity).toBe(later);
+  });
+
   it('finds a session for the key that owns it only, and never one that moved away', () => {
     const sessions = registry();
     const mine = sessions.create(alice, prefs, onSlow);

@@ -6,7 +6,7 @@ import { GatewayError } from '../common/gateway-error.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
 import { MetricsService } from '../metrics/metrics.service.js';
-import { Session, type SessionLimits, type SessionPrefs, type Sink } from './session.js';
+import { Session, type SessionLimits, type SessionPrefs, type SlowSinks } from './session.js';
 import { SessionLogMirror } from './session-log-mirror.js';
 
 /**
@@ -18,8 +18,8 @@ import { SessionLogMirror } from './session-log-mirror.js';
 @Injectable()
 export class SessionRegistry implements OnModuleInit {
   private readonly sessions = new Map<string, Session>();
-  /** How many sessions each API key has here. */
-  private readonly perKey = new Map<string, number>();
+  /** Each API key's sessions here: how many, and the identity they share (one object per key, not one per session). */
+  private readonly perKey = new Map<string, { identity: Identity; sessions: number }>();
   private readonly limits: SessionLimits;
   private readonly added = new Subject<Session>();
   private readonly removed = new Subject<Session>();
@@ -45,7 +45,7 @@ export class SessionRegistry implements OnModuleInit {
   }
 
   /** A new session. Throws SERVER_BUSY at the session limit; `onSlow` gets the sockets that fall too far behind. */
-  create(identity: Identity, prefs: SessionPrefs, onSlow: (sinks: Sink[]) => void): Session {
+  create(identity: Identity, prefs: SessionPrefs, onSlow: SlowSinks): Session {
     return this.add(`sess_${randomUUID()}`, identity, prefs, onSlow, 0);
   }
 
@@ -54,7 +54,7 @@ export class SessionRegistry implements OnModuleInit {
    * One still here because it was forwarded elsewhere (and comes back) is
    * reclaimed rather than made again.
    */
-  adopt(sessionId: string, identity: Identity, prefs: SessionPrefs, onSlow: (sinks: Sink[]) => void, lastSeq: number): Session {
+  adopt(sessionId: string, identity: Identity, prefs: SessionPrefs, onSlow: SlowSinks, lastSeq: number): Session {
     const existing = this.sessions.get(sessionId);
     if (existing) {
       existing.reclaim(lastSeq);
@@ -63,17 +63,18 @@ export class SessionRegistry implements OnModuleInit {
     return this.add(sessionId, identity, prefs, onSlow, lastSeq);
   }
 
-  private add(id: string, identity: Identity, prefs: SessionPrefs, onSlow: (sinks: Sink[]) => void, lastSeq: number): Session {
+  private add(id: string, identity: Identity, prefs: SessionPrefs, onSlow: SlowSinks, lastSeq: number): Session {
     const { maxSessions, maxSessionsPerKey } = this.config.limits;
     if (this.sessions.size >= maxSessions) throw new GatewayError('SERVER_BUSY');
-    const ofKey = this.perKey.get(identity.userId) ?? 0;
-    if (ofKey >= maxSessionsPerKey) {
+    const ofKey = this.perKey.get(identity.userId) ?? { identity, sessions: 0 };
+    if (ofKey.sessions >= maxSessionsPerKey) {
       throw new GatewayError('SESSION_LIMITED', { message: `An API key may have at most ${maxSessionsPerKey} sessions at once` });
     }
-    this.perKey.set(identity.userId, ofKey + 1);
-    const mirror = this.logMirror;
-    const onLogged = mirror.enabled ? (frame: Parameters<SessionLogMirror['append']>[1]) => mirror.append(id, frame) : undefined;
-    const session = new Session(id, identity, prefs, this.limits, onSlow, { lastSeq, onLogged });
+    ofKey.sessions += 1;
+    this.perKey.set(identity.userId, ofKey);
+    const shared = sameIdentity(ofKey.identity, identity) ? ofKey.identity : identity;
+    const mirror = this.logMirror.enabled ? this.logMirror : undefined;
+    const session = new Session(id, shared, prefs, this.limits, onSlow, { lastSeq, mirror });
     this.sessions.set(session.id, session);
     this.added.next(session);
     return session;
@@ -96,9 +97,9 @@ export class SessionRegistry implements OnModuleInit {
   end(session: Session): void {
     if (this.sessions.get(session.id) === session) {
       this.sessions.delete(session.id);
-      const left = (this.perKey.get(session.userId) ?? 1) - 1;
-      if (left > 0) this.perKey.set(session.userId, left);
-      else this.perKey.delete(session.userId);
+      const ofKey = this.perKey.get(session.userId);
+      if (ofKey) ofKey.sessions -= 1;
+      if (ofKey?.sessions === 0) this.perKey.delete(session.userId);
     }
     this.removed.next(session);
     session.close();
@@ -107,4 +108,9 @@ export class SessionRegistry implements OnModuleInit {
   all(): Session[] {
     return [...this.sessions.values()];
   }
+}
+
+/** The same key, as authentication tells it: one userId is one key, but nothing is taken for granted. */
+function sameIdentity(a: Identity, b: Identity): boolean {
+  return a.userId === b.userId && a.admin === b.admin && a.keyName === b.keyName;
 }

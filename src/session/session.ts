@@ -5,11 +5,12 @@ import type { ClientToolChannel } from '../tools/client-tool-channel.js';
 import { PendingFunctionCalls } from '../tools/pending-function-calls.js';
 import { SpeechLedgers } from '../tts/speech-ledgers.js';
 import type { FlowControl } from '../tts/tts-provider.js';
-import { EventLog, type EventLogLimits, type LoggedFrame } from './event-log.js';
+import { EventLog, type EventLogLimits } from './event-log.js';
 import type { ForwardedFrame } from './forwarded-frame.js';
 import { audioFrame, type FrameTag, jsonFrame, type OutboundFrame, type QueuedRequest } from './outbound-frame.js';
-import { type DroppedFrames, type Lane, type OutboundLimits, OutboundQueue, type QueueSink } from './outbound-queue.js';
+import { type DroppedFrames, type Lane, type OutboundLimits, OutboundQueue, type QueueOwner, type QueueSink } from './outbound-queue.js';
 import { RemoteRequests } from './remote-requests.js';
+import type { SessionLogMirror } from './session-log-mirror.js';
 
 type FunctionResult = ParsedClientPayloads['FUNCTION_RESULT'];
 export type AudioInputPrefs = NonNullable<ParsedClientPayloads['REGISTER']['audio_input']>;
@@ -49,46 +50,49 @@ export interface SessionLimits {
 export interface SessionOptions {
   /** The number of the last frame already sent (a session taken over from another instance goes on from there). */
   lastSeq?: number;
-  /** Hears every frame as it is numbered and logged (the Redis log mirrors it). */
-  onLogged?: (frame: LoggedFrame) => void;
+  /** Gets every frame as it is numbered and logged (the Redis log). */
+  mirror?: SessionLogMirror;
 }
+
+/** Sockets of `session` too slow to keep up, which it drops: one function for every session. */
+export type SlowSinks = (session: Session, sinks: Sink[]) => void;
 
 /**
  * A client's session: who it is, what it asked for, and where its frames go.
  * It may have several sockets (tabs), or none for a while (a refresh, a REST
  * task): frames are numbered, logged and sent to every socket attached.
  */
-export class Session {
+export class Session implements QueueOwner<Sink> {
   readonly createdAt = Date.now();
-  readonly log: EventLog;
-  private readonly queue: OutboundQueue;
-  private readonly sinks = new Set<Sink>();
-  private seq: number;
+  /** Its sockets, and what waits for them. */
+  private readonly queue: OutboundQueue<Sink>;
   // Created on first use: an idle session should cost as little as possible.
+  private eventLog?: EventLog;
   private speechLedgers?: SpeechLedgers;
   private pendingCalls?: PendingFunctionCalls;
   private remoteRequests?: RemoteRequests;
   /** Set once the session has moved to another instance: frames of what still runs here go there, unnumbered. */
   private outlet?: (frame: ForwardedFrame) => void;
-  private readonly onLogged?: (frame: LoggedFrame) => void;
+  private readonly mirror?: SessionLogMirror;
+  /** The number of the last frame sent until the log is made, which numbers on from it. */
+  private readonly firstSeq: number;
 
   constructor(
     readonly id: string,
     readonly identity: Identity,
     readonly prefs: SessionPrefs,
-    limits: SessionLimits,
-    /** Sockets too slow to keep up, which the session drops. */
-    onSlowSinks: (sinks: Sink[]) => void,
+    private readonly limits: SessionLimits,
+    private readonly onSlowSinks: SlowSinks,
     options: SessionOptions = {},
   ) {
-    this.seq = options.lastSeq ?? 0;
-    this.onLogged = options.onLogged;
-    this.log = new EventLog(limits.log, this.seq);
-    this.queue = new OutboundQueue(
-      limits.outbound,
-      (frame) => this.number(frame),
-      (sinks) => onSlowSinks(sinks as Sink[]),
-    );
+    this.mirror = options.mirror;
+    this.firstSeq = options.lastSeq ?? 0;
+    this.queue = new OutboundQueue(limits.outbound, this);
+  }
+
+  /** The frames sent, and the number of the latest. */
+  get log(): EventLog {
+    return (this.eventLog ??= new EventLog(this.limits.log, this.firstSeq));
   }
 
   get userId(): string {
@@ -96,25 +100,22 @@ export class Session {
   }
 
   get connectionCount(): number {
-    return this.sinks.size;
+    return this.queue.sinkList.length;
   }
 
   /** From now on the session's frames go to `sink` too (the sink was told it belongs here: `sink.attach`). */
   attach(sink: Sink): void {
-    this.sinks.add(sink);
     this.queue.addSink(sink);
   }
 
   /** Returns how many sockets are left, or undefined when `sink` was not attached (any more). */
   detach(sink: Sink): number | undefined {
-    if (!this.sinks.delete(sink)) return undefined;
-    this.queue.removeSink(sink);
-    return this.sinks.size;
+    return this.queue.removeSink(sink) ? this.queue.sinkList.length : undefined;
   }
 
   /** Detaches every socket; returns them. */
-  detachAll(): Sink[] {
-    const sinks = [...this.sinks];
+  detachAll(): readonly Sink[] {
+    const sinks = this.queue.sinkList;
     for (const sink of sinks) this.detach(sink);
     return sinks;
   }
@@ -153,7 +154,6 @@ export class Session {
    */
   reclaim(lastSeq: number): void {
     this.outlet = undefined;
-    this.seq = lastSeq;
     this.log.restart(lastSeq);
   }
 
@@ -238,15 +238,20 @@ export class Session {
   close(): void {
     this.queue.close();
     this.log.close();
-    this.sinks.clear();
   }
 
-  private number(frame: OutboundFrame): string | Uint8Array {
-    const seq = ++this.seq;
+  /** For its queue, as a frame leaves: the frame gets its number and goes into the log. */
+  deliver(frame: OutboundFrame): string | Uint8Array {
+    const seq = this.log.lastSeq + 1;
     const data = frame.render(seq);
     const logged = this.log.append(seq, data, frame.size);
-    this.onLogged?.(logged);
+    this.mirror?.append(this.id, logged);
     return data;
+  }
+
+  /** For its queue: the sockets too slow to keep up. */
+  overflowed(sinks: Sink[]): void {
+    this.onSlowSinks(this, sinks);
   }
 
   /** A frame of a request running on another instance (`request` stands for it here), numbered and sent here. */

@@ -1,7 +1,6 @@
-import { type PipeTransform } from '@nestjs/common';
 import type { z } from 'zod';
 import { GatewayError } from '../common/gateway-error.js';
-import { CLIENT_PAYLOAD_SCHEMAS, type ClientMsgType, HandshakePayload, type ParsedClientPayloads } from '@agent-gateway/protocol';
+import { CLIENT_PAYLOAD_SCHEMAS, HandshakePayload, type ParsedClientPayloads } from '@agent-gateway/protocol';
 import type { InboundMessage } from './inbound-message.js';
 import { zodIssues } from '../common/zod-issues.js';
 
@@ -26,13 +25,4 @@ export function parsePayload<T extends keyof Schemas>(type: T, envelope: Inbound
     message: `Invalid ${type === 'HANDSHAKE' ? 'REGISTER' : type} payload`,
     issues: zodIssues(result.error, 'payload'),
   });
-}
-
-/** Validates a message's payload against its msg_type's schema. */
-export class PayloadPipe<T extends ClientMsgType> implements PipeTransform<InboundMessage, ParsedClientPayloads[T]> {
-  constructor(private readonly type: T) {}
-
-  transform({ envelope }: InboundMessage): ParsedClientPayloads[T] {
-    return parsePayload(this.type, envelope);
-  }
 }
