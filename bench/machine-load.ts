@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
+import { TICKS_PER_SECOND } from './process-cpu.js';
 
 /** What the rest of the machine is doing, measured over a window: enough to say whether a run's figures are worth publishing. */
 export interface MachineLoad {
@@ -8,9 +9,6 @@ export interface MachineLoad {
   otherCores: number;
   busiest?: { pid: number; command: string; cores: number };
 }
-
-/** Linux's clock ticks per second for /proc times (USER_HZ: 100 on every architecture Node runs on). */
-const TICKS_PER_SECOND = 100;
 
 interface ProcessTimes {
   pid: number;

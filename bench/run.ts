@@ -19,6 +19,9 @@
  *     pause, interruption and the turn it starts, and false interruptions;
  *     the floors are the work the gateway cannot avoid (the VAD alone, in
  *     process; a client INTERRUPT; the same turn as text), in the same run.
+ *   - Scale (bench/suites/scale.ts): 10,000 registered sessions, 1,000 of
+ *     them streaming text, then text and speech, beside the floor gateway
+ *     holding the same; the bench raises its open-file limit where it may.
  *
  * Options (environment): BENCH_SESSIONS (200), BENCH_TRIALS (200),
  * BENCH_IDLE_SESSIONS (1000), BENCH_THROUGHPUT_MS (3000),
@@ -26,7 +29,9 @@
  * BENCH_HTTP_TRIALS (100), BENCH_CLUSTER_TRIALS (100), BENCH_REDIS_URL (redis://127.0.0.1:6379),
  * BENCH_SOAK_FRAMES (2000), BENCH_VOICE_TRIALS (50), BENCH_VOICE_RESUME_TRIALS (100), BENCH_VOICE_SESSIONS (4),
  * BENCH_VOICE_POCKETSPHINX_SESSIONS (2), BENCH_VOICE_RESUME_SESSIONS (10), BENCH_VOICE_DUMP (a file for every voice sample),
- * BENCH_API_TRIALS (100), BENCH_ONLY (ws | speech | http | apis | cluster | soak | voice), BENCH_PORTKEY (1; 0 skips it).
+ * BENCH_HTTP_STREAMS (100), BENCH_HTTP_STREAM_TOKENS (2000),
+ * BENCH_API_TRIALS (100), BENCH_SCALE_SESSIONS (10000), BENCH_SCALE_STREAMING (1000), BENCH_SCALE_TRIALS (100),
+ * BENCH_ONLY (ws | speech | http | apis | cluster | soak | voice | scale), BENCH_PORTKEY (1; 0 skips it).
  */
 import { randomUUID } from 'node:crypto';
 import { startPortkey } from './peers/portkey.js';
@@ -37,8 +42,9 @@ import { deleteKeys } from '../test/support/redis-server.js';
 import { BenchClient } from './bench-client.js';
 import { checkMachine, printTable, type Row, ratio, writeTable } from './report.js';
 import { type ClusterFigures, measureCluster } from './suites/cluster.js';
-import { type HttpFigures, type HttpTarget, measureHttp } from './suites/http.js';
+import { BURST, type HttpFigures, type HttpTarget, measureHttp } from './suites/http.js';
 import { API_BODIES, type ApiFigures, type BenchUpstream, measureApi, printApiTable } from './suites/client-apis.js';
+import { fitToFileLimit, measureScale, type ScaleFigures, type ScalePhase } from './suites/scale.js';
 import { measureSoak, type SoakFigures } from './suites/soak.js';
 import { measureSpeech, type SpeechFigures } from './suites/speech.js';
 import { measureVoice, printVoiceTable, type VoiceFigures } from './suites/voice.js';
@@ -58,7 +64,12 @@ const speechOptions = {
   trials: env('BENCH_SPEECH_TRIALS', 100),
   slowTrials: env('BENCH_SLOW_TRIALS', 10),
 };
-const httpOptions = { trials: env('BENCH_HTTP_TRIALS', 100), throughputTokens: 5000 };
+const httpOptions = {
+  trials: env('BENCH_HTTP_TRIALS', 100),
+  throughputTokens: 5000,
+  concurrentStreams: env('BENCH_HTTP_STREAMS', 100),
+  concurrentTokens: env('BENCH_HTTP_STREAM_TOKENS', 2000),
+};
 const apiTrials = env('BENCH_API_TRIALS', 100);
 const clusterTrials = env('BENCH_CLUSTER_TRIALS', 100);
 const soakFrames = env('BENCH_SOAK_FRAMES', 2000);
@@ -69,9 +80,16 @@ const voiceOptions = {
   pocketsphinxSessions: env('BENCH_VOICE_POCKETSPHINX_SESSIONS', 2),
   resumeSessions: env('BENCH_VOICE_RESUME_SESSIONS', 10),
 };
+const scaleOptions = {
+  sessions: env('BENCH_SCALE_SESSIONS', 10_000),
+  streaming: env('BENCH_SCALE_STREAMING', 1000),
+  trials: env('BENCH_SCALE_TRIALS', 100),
+  tokenIntervalMs: 40,
+  measureMs: 5000,
+};
 const redisUrl = process.env.BENCH_REDIS_URL ?? 'redis://127.0.0.1:6379';
 const only = process.env.BENCH_ONLY;
-const runs = (suite: 'ws' | 'speech' | 'http' | 'apis' | 'cluster' | 'soak' | 'voice') => only === undefined || only === suite;
+const runs = (suite: 'ws' | 'speech' | 'http' | 'apis' | 'cluster' | 'soak' | 'voice' | 'scale') => only === undefined || only === suite;
 
 interface Figures {
   ws?: WsFigures;
@@ -88,6 +106,7 @@ const PORTKEY_PORT = 18787;
 const APIS_PORTS = { gateway: 18030, proxy: 18230 } as const;
 const CLUSTER_PORTS = { gateway: [18010, 18011], floor: [18110, 18111] } as const;
 const SOAK_PORTS = { gateway: 18020, floor: 18120 } as const;
+const SCALE_PORTS = { gateway: 18040, floor: 18140 } as const;
 
 async function main(): Promise<void> {
   const upstream = new FakeUpstream();
@@ -101,6 +120,7 @@ async function main(): Promise<void> {
   const cluster: { ours?: ClusterFigures; floor?: ClusterFigures } = {};
   const soak: { ours?: SoakFigures; floor?: SoakFigures } = {};
   let voice: VoiceFigures | undefined;
+  const scale: { ours?: ScaleFigures; floor?: ScaleFigures; sessions?: number; streaming?: number } = {};
 
   if (runs('ws') || runs('speech')) {
     await checkMachine('the floor');
@@ -130,7 +150,12 @@ async function main(): Promise<void> {
     try {
       if (runs('http')) {
         http.gateway = await measureHttp(
-          { name: 'gateway', url: `http://127.0.0.1:${GATEWAY_PORT}/v1/chat/completions`, headers: { authorization: 'Bearer bench' } },
+          {
+            name: 'gateway',
+            url: `http://127.0.0.1:${GATEWAY_PORT}/v1/chat/completions`,
+            headers: { authorization: 'Bearer bench' },
+            pid: gateway.pid,
+          },
           upstream,
           httpOptions,
         );
@@ -155,7 +180,11 @@ async function main(): Promise<void> {
       readyUrl: `http://127.0.0.1:${PROXY_PORT}/`,
     });
     try {
-      http.proxy = await measureHttp({ name: 'proxy', url: `http://127.0.0.1:${PROXY_PORT}/`, headers: {} }, upstream, httpOptions);
+      http.proxy = await measureHttp(
+        { name: 'proxy', url: `http://127.0.0.1:${PROXY_PORT}/`, headers: {}, pid: proxy.pid },
+        upstream,
+        httpOptions,
+      );
     } finally {
       await proxy.stop();
     }
@@ -171,6 +200,7 @@ async function main(): Promise<void> {
               'x-portkey-custom-host': upstreamUrl,
               authorization: `Bearer ${DEFAULT_UPSTREAM_KEY}`,
             },
+            pid: portkey.pid,
           },
           upstream,
           httpOptions,
@@ -201,8 +231,14 @@ async function main(): Promise<void> {
     process.stderr.write('measuring voice input…\n');
     voice = await measureVoice(upstream, speech, { ...llm, ...tts }, voiceOptions);
   }
+  if (runs('scale')) {
+    await checkMachine('scale');
+    process.stderr.write('measuring scale…\n');
+    Object.assign(scale, await measureScales(upstream, speech, { ...llm, ...tts }));
+  }
   await Promise.all([upstream.stop(), speech.stop()]);
   report(ours, floor, http, cluster);
+  if (scale.ours && scale.floor) printScaleTable(scale.ours, scale.floor, scale.sessions!, scale.streaming!);
   if (soak.ours && soak.floor) printSoakTable(soak.ours, soak.floor);
   if (voice) printVoiceTable(voice, voiceOptions);
   if (apis) printApiTable(apis.gateway, apis.floor, apis.direct, apiTrials);
@@ -336,6 +372,65 @@ async function measureSoaks(upstream: FakeUpstream, llm: Record<string, string>)
   return { floor: floorFigures, ours: await measure('gateway') };
 }
 
+/** The floor gateway, then ours, each alone holding the sessions (as many as the open-file limit lets the bench hold). */
+async function measureScales(upstream: FakeUpstream, speech: FakeSpeechServer, env: Record<string, string>) {
+  const options = fitToFileLimit(scaleOptions);
+  const measure = async (kind: 'gateway' | 'floor') => {
+    const target = await startTarget({
+      name: `scale-${kind}`,
+      port: SCALE_PORTS[kind],
+      nodeArgs: kind === 'floor' ? ['--import', 'tsx', 'bench/floor-gateway.ts'] : ['dist/main.js'],
+      env: { ...env, ...BENCH_GATEWAY_ENV },
+    });
+    try {
+      return await measureScale(target, upstream, speech, options);
+    } finally {
+      await target.stop();
+    }
+  };
+  const floorFigures = await measure('floor');
+  return { floor: floorFigures, ours: await measure('gateway'), sessions: options.sessions, streaming: options.streaming };
+}
+
+function printScaleTable(ours: ScaleFigures, floor: ScaleFigures, sessions: number, streaming: number): void {
+  const lag = (label: string, a: ScaleFigures['idleLag'], b: ScaleFigures['idleLag']): Row => [
+    `${label}: event-loop lag p99 (max)`,
+    `${ms(a.p99)} (${ms(a.max)})`,
+    `${ms(b.p99)} (${ms(b.max)})`,
+    ratio(a.p99, b.p99),
+  ];
+  const phase = (label: string, a: ScalePhase, b: ScalePhase, speech: boolean): Row[] => [
+    lag(label, a.lag, b.lag),
+    ...latencyRows(`${label}: interrupt→ACK`, a.ack, b.ack),
+    ...latencyRows(`${label}: interrupt→upstream closed`, a.upstreamClosed, b.upstreamClosed),
+    ...(speech ? latencyRows(`${label}: interrupt→speech provider closed`, a.providerClosed, b.providerClosed) : []),
+    [
+      `${label}: ${speech ? 'text + audio' : 'text'} frames/s received`,
+      (a.textFramesPerSecond + a.audioFramesPerSecond).toFixed(0),
+      (b.textFramesPerSecond + b.audioFramesPerSecond).toFixed(0),
+      ratio(b.textFramesPerSecond + b.audioFramesPerSecond, a.textFramesPerSecond + a.audioFramesPerSecond),
+    ],
+    [`${label}: the bench's own event-loop lag p99 (clients and fakes)`, ms(a.driverLag.p99), ms(b.driverLag.p99), ''],
+  ];
+  printTable(`Scale: ${sessions} registered sessions, ${streaming} of them streaming (${scaleOptions.trials} interrupts per phase)`, [
+    [
+      'memory per idle session',
+      kib(ours.bytesPerIdleSession),
+      kib(floor.bytesPerIdleSession),
+      ratio(ours.bytesPerIdleSession, floor.bytesPerIdleSession),
+    ],
+    [
+      'sessions registered per second',
+      ours.registrationsPerSecond.toFixed(0),
+      floor.registrationsPerSecond.toFixed(0),
+      ratio(floor.registrationsPerSecond, ours.registrationsPerSecond),
+    ],
+    lag(`${sessions} idle`, ours.idleLag, floor.idleLag),
+    ...phase(`${streaming} streaming text`, ours.text, floor.text, false),
+    ...phase(`${streaming} streaming text and speech`, ours.speech, floor.speech, true),
+  ]);
+}
+
 function printSoakTable(ours: SoakFigures, floor: SoakFigures): void {
   printTable(`A hostile client (3 × ${soakFrames} of the costliest frames on one connection)`, [
     [
@@ -431,6 +526,7 @@ function printClusterTable(ours: ClusterFigures, floor: ClusterFigures): void {
 }
 
 const ms = (v: number) => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(2)} ms`);
+const µs = (v: number) => (Number.isNaN(v) ? 'n/a' : `${v.toFixed(1)} µs`);
 const kib = (v: number) => `${(v / 1024).toFixed(1)} KiB`;
 
 function latencyRows(label: string, ours: Summary, floor: Summary): Row[] {
@@ -517,6 +613,38 @@ function printHttpTable(gateway: HttpFigures, proxy: HttpFigures, direct: HttpFi
       value(portkey, (f) => f.tokensPerSecond.toFixed(0)),
       ratio(proxy.tokensPerSecond, gateway.tokensPerSecond),
       direct.tokensPerSecond.toFixed(0),
+    ],
+    [
+      `chunks/s, ${httpOptions.concurrentStreams} unpaced streams at once`,
+      gateway.concurrentChunksPerSecond.toFixed(0),
+      proxy.concurrentChunksPerSecond.toFixed(0),
+      value(portkey, (f) => f.concurrentChunksPerSecond.toFixed(0)),
+      ratio(proxy.concurrentChunksPerSecond, gateway.concurrentChunksPerSecond),
+      `${direct.concurrentChunksPerSecond.toFixed(0)} (gateway ${ratio(gateway.concurrentChunksPerSecond, direct.concurrentChunksPerSecond)} of direct)`,
+    ],
+    [
+      'CPU per streamed chunk (user + system)',
+      µs(gateway.cpuMicrosPerChunk),
+      µs(proxy.cpuMicrosPerChunk),
+      value(portkey, (f) => µs(f.cpuMicrosPerChunk)),
+      ratio(gateway.cpuMicrosPerChunk, proxy.cpuMicrosPerChunk),
+      '',
+    ],
+    [
+      `chunks/s, the same, upstream writing ${BURST} chunks at a time`,
+      gateway.burstChunksPerSecond.toFixed(0),
+      proxy.burstChunksPerSecond.toFixed(0),
+      value(portkey, (f) => f.burstChunksPerSecond.toFixed(0)),
+      ratio(proxy.burstChunksPerSecond, gateway.burstChunksPerSecond),
+      `${direct.burstChunksPerSecond.toFixed(0)} (gateway ${ratio(gateway.burstChunksPerSecond, direct.burstChunksPerSecond)} of direct)`,
+    ],
+    [
+      `CPU per streamed chunk, ${BURST} at a time`,
+      µs(gateway.burstCpuMicrosPerChunk),
+      µs(proxy.burstCpuMicrosPerChunk),
+      value(portkey, (f) => µs(f.burstCpuMicrosPerChunk)),
+      ratio(gateway.burstCpuMicrosPerChunk, proxy.burstCpuMicrosPerChunk),
+      '',
     ],
   ];
   const lines = [

@@ -10,6 +10,9 @@ export const BENCH_GATEWAY_ENV = {
   LOG_LEVEL: 'info',
   HOST: '127.0.0.1',
   MAX_SESSIONS_PER_KEY: '1000000',
+  // The instance's own caps (10,000 sessions, 20,000 sockets by default): the scale suite holds 10,000 and more.
+  MAX_SESSIONS: '1000000',
+  MAX_CONNECTIONS: '1000000',
   RATE_LIMIT_MESSAGES_PER_SECOND: '10000',
   RATE_LIMIT_INTERRUPTS_PER_SECOND: '10000',
   TTS_PROVIDER: 'openai',
@@ -23,7 +26,15 @@ export interface Target {
   pid: number;
   /** Live memory (V8 heap and external buffers) after a full collection, in bytes. */
   liveMemory(): Promise<number>;
+  /** The process's event-loop delay since the previous call (or its start), in ms; the count starts over. */
+  eventLoopLag(): Promise<LoopLag>;
   stop(): Promise<void>;
+}
+
+export interface LoopLag {
+  p50: number;
+  p99: number;
+  max: number;
 }
 
 interface TargetSpec {
@@ -37,8 +48,9 @@ interface TargetSpec {
 /** Starts a gateway process and waits until its WebSocket endpoint accepts connections. */
 export async function startTarget(spec: TargetSpec): Promise<Target> {
   const memoryFile = join(tmpdir(), `bench-memory-${spec.name}-${process.pid}.json`);
+  const lagFile = join(tmpdir(), `bench-lag-${spec.name}-${process.pid}.json`);
   const child: ChildProcess = spawn(process.execPath, ['--expose-gc', '--import', './bench/gc-on-signal.mjs', ...spec.nodeArgs], {
-    env: { ...process.env, ...spec.env, PORT: String(spec.port), BENCH_MEMORY_FILE: memoryFile },
+    env: { ...process.env, ...spec.env, PORT: String(spec.port), BENCH_MEMORY_FILE: memoryFile, BENCH_LAG_FILE: lagFile },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const wsUrl = `ws://127.0.0.1:${spec.port}/ws/agent`;
@@ -51,7 +63,11 @@ export async function startTarget(spec: TargetSpec): Promise<Target> {
     name: spec.name,
     wsUrl,
     pid: child.pid!,
-    liveMemory: () => liveMemory(child, memoryFile),
+    liveMemory: async () => {
+      const usage = await reported<NodeJS.MemoryUsage>(child, 'SIGUSR2', memoryFile);
+      return usage.heapUsed + usage.external;
+    },
+    eventLoopLag: () => reported<LoopLag>(child, 'SIGURG', lagFile),
     stop: () => killAndWait(child),
   };
 }
@@ -74,21 +90,23 @@ function canConnect(url: string): Promise<boolean> {
   });
 }
 
-async function liveMemory(child: ChildProcess, file: string): Promise<number> {
+/** What the preload (bench/gc-on-signal.mjs) writes to `file` on `signal`. */
+async function reported<T>(child: ChildProcess, signal: NodeJS.Signals, file: string): Promise<T> {
   rmSync(file, { force: true });
-  child.kill('SIGUSR2');
+  child.kill(signal);
   // A busy process (the floor has no backpressure and may still be flushing) can take seconds to get to it.
   for (let attempt = 0; !existsSync(file); attempt++) {
-    if (attempt > 300) throw new Error('the target did not report its memory');
+    if (attempt > 300) throw new Error(`the target did not answer ${signal}`);
     await sleep(50);
   }
   await sleep(20);
-  const usage = JSON.parse(readFileSync(file, 'utf8')) as NodeJS.MemoryUsage;
+  const figures = JSON.parse(readFileSync(file, 'utf8')) as T;
   rmSync(file, { force: true });
-  return usage.heapUsed + usage.external;
+  return figures;
 }
 
 export interface RunningProcess {
+  pid: number;
   stop(): Promise<void>;
 }
 
@@ -112,5 +130,5 @@ export async function startHttpProcess(spec: {
     if (attempt > 100 || child.exitCode !== null) throw new Error(`${spec.name} did not start`);
     await sleep(100);
   }
-  return { stop: () => killAndWait(child) };
+  return { pid: child.pid!, stop: () => killAndWait(child) };
 }

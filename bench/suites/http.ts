@@ -1,4 +1,6 @@
+import { request } from 'undici';
 import { type FakeUpstream } from '../../test/support/fake-upstream.js';
+import { processCpuSeconds } from '../process-cpu.js';
 import { sleep, type Summary, summarize, within } from '../stats.js';
 
 /** Somewhere an OpenAI-compatible client can send a chat completion: the gateway, a peer, or the upstream itself. */
@@ -6,12 +8,17 @@ export interface HttpTarget {
   name: string;
   url: string;
   headers: Record<string, string>;
+  /** The process that serves it, whose CPU is measured; none for the upstream itself. */
+  pid?: number;
 }
 
 export interface HttpOptions {
   trials: number;
   /** Tokens of the stream whose throughput is measured. */
   throughputTokens: number;
+  /** Unpaced streams at once, and the tokens of each, for the aggregate throughput and CPU per chunk. */
+  concurrentStreams: number;
+  concurrentTokens: number;
 }
 
 export interface HttpFigures {
@@ -21,10 +28,24 @@ export interface HttpFigures {
   leftRunning: number;
   ttft: Summary;
   tokensPerSecond: number;
+  /** Chunks/s reaching the clients over all the concurrent unpaced streams, the upstream writing one chunk at a time. */
+  concurrentChunksPerSecond: number;
+  /** CPU (user and system) the serving process spent per chunk in that run, in µs; NaN without a process. */
+  cpuMicrosPerChunk: number;
+  /** The same, the upstream writing its chunks in bursts of BURST (as a busy server does). */
+  burstChunksPerSecond: number;
+  burstCpuMicrosPerChunk: number;
 }
 
-/** Trials run first and not counted, for every target alike: connections and JIT warm up. */
-const WARM_UP = 10;
+/** Chunks an upstream writes at once in the burst run. */
+export const BURST = 8;
+
+/**
+ * Trials run first and not counted, for every target alike: connections and
+ * JIT warm up (V8 optimises a function after some hundreds of calls; with
+ * ten, the first measured trials still ran unoptimised code).
+ */
+const WARM_UP = 200;
 
 /** How long an abort may take before the upstream counts as left running. */
 const CLOSE_WINDOW_MS = 1000;
@@ -97,5 +118,58 @@ export async function measureHttp(target: HttpTarget, upstream: FakeUpstream, op
     // A target that never lets go of the upstream has shown it; no need to wait out every trial.
     if (leftRunning >= 5 && abortClose.length === 0) break;
   }
-  return { abortClose: summarize(abortClose), leftRunning, ttft: summarize(ttft), tokensPerSecond };
+
+  progress(target.name, `${options.concurrentStreams} concurrent unpaced streams of ${options.concurrentTokens} tokens`);
+  await concurrentRun(target, upstream, { streams: 20, tokens: 500, burst: 1 });
+  const single = await concurrentRun(target, upstream, { streams: options.concurrentStreams, tokens: options.concurrentTokens, burst: 1 });
+  progress(target.name, `the same, the upstream writing bursts of ${BURST} chunks`);
+  const bursts = await concurrentRun(target, upstream, {
+    streams: options.concurrentStreams,
+    tokens: options.concurrentTokens,
+    burst: BURST,
+  });
+  return {
+    abortClose: summarize(abortClose),
+    leftRunning,
+    ttft: summarize(ttft),
+    tokensPerSecond,
+    concurrentChunksPerSecond: single.chunksPerSecond,
+    cpuMicrosPerChunk: single.cpuMicrosPerChunk,
+    burstChunksPerSecond: bursts.chunksPerSecond,
+    burstCpuMicrosPerChunk: bursts.cpuMicrosPerChunk,
+  };
+}
+
+/**
+ * Many unpaced streams at once, read with undici's request() and a byte count
+ * of event ends (the lightest client there is, since the bench process is
+ * also the upstream): chunks/s over all, and the target's CPU per chunk.
+ */
+async function concurrentRun(target: HttpTarget, upstream: FakeUpstream, run: { streams: number; tokens: number; burst: number }) {
+  upstream.behavior = { kind: 'stream', tokens: run.tokens, intervalMs: 0, burst: run.burst };
+  const cpuBefore = target.pid === undefined ? 0 : processCpuSeconds(target.pid);
+  const started = performance.now();
+  const counts = await Promise.all(
+    Array.from({ length: run.streams }, async (_, i) => {
+      const answer = await request(target.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...target.headers },
+        body: body(`concurrent-${target.name}-${i}`),
+      });
+      let events = 0;
+      let afterNewline = false;
+      for await (const bytes of answer.body as AsyncIterable<Buffer>) {
+        for (let at = bytes.indexOf(10); at >= 0; at = bytes.indexOf(10, at + 1)) {
+          if (afterNewline && at === 0) events += 1;
+          else if (at > 0 && bytes[at - 1] === 10) events += 1;
+        }
+        afterNewline = bytes[bytes.length - 1] === 10;
+      }
+      return events;
+    }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  const chunks = counts.reduce((sum, n) => sum + n, 0);
+  const cpu = target.pid === undefined ? Number.NaN : processCpuSeconds(target.pid) - cpuBefore;
+  return { chunksPerSecond: chunks / seconds, cpuMicrosPerChunk: (cpu / chunks) * 1e6 };
 }

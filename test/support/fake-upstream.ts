@@ -13,6 +13,8 @@ export type UpstreamBehavior =
       /** Content chunks before finish_reason (default 2000: effectively endless). */
       tokens?: number | ((body: Record<string, unknown>) => number);
       intervalMs?: number;
+      /** Chunks written together, in one socket write, between waits (default 1): a busy server's bursts. */
+      burst?: number;
       /** Delay before the response headers. */
       headersDelayMs?: number;
       /** Delay between the headers and the first chunk. */
@@ -126,11 +128,17 @@ export class FakeUpstream extends RecordingHttpServer<UpstreamCall> {
     const interval = stream?.intervalMs ?? 2;
     const words = typeof stream?.words === 'function' ? stream.words(body) : stream?.words;
     res.write(sse(chunk(model, { role: 'assistant', content: '' }, null)));
+    const burst = stream?.burst ?? 1;
     for (let i = 0; i < tokens; i++) {
       if (gone()) return;
+      const first = i % burst === 0;
+      const last = i % burst === burst - 1 || i === tokens - 1;
+      if (first && !last) res.cork();
       res.write(sse(chunk(model, { content: words ? words[i % words.length] : tokenText(i) }, null)));
       call.chunksWritten += 1;
-      // 0: as fast as the event loop allows, yielding between chunks.
+      if (!last) continue;
+      if (!first) res.uncork();
+      // 0: as fast as the event loop allows, yielding between bursts.
       await (interval > 0 ? sleep(interval) : new Promise((resolve) => setImmediate(resolve)));
     }
     if (gone()) return;
