@@ -9,6 +9,7 @@ import { scrubSecrets } from '../common/scrub-secrets.js';
 import { describeError, undiciErrorKind } from '../common/undici-error-kind.js';
 import { ASR_SAMPLE_RATE, type AsrDescriptor, AsrError, type AsrEvent, AsrProvider, type RecognitionRequest } from './asr-provider.js';
 import { wavHeader } from './pcm-to-wav.js';
+import { abortQuietly } from '../common/abort-quietly.js';
 
 export interface OpenAiTranscriptionOptions {
   /** Ends in /v1, without a trailing slash. */
@@ -107,7 +108,7 @@ export class OpenAiTranscriptionProvider extends AsrProvider implements OnModule
       return () => {
         audioSubscription.unsubscribe();
         clearTimeout(timer);
-        if (!finished) abort.abort();
+        if (!finished) abortQuietly(abort);
       };
     });
   }

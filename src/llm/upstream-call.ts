@@ -7,6 +7,7 @@ import { describeError, undiciErrorKind } from '../common/undici-error-kind.js';
 import type { CallOptions, RelayPart } from './relay-part.js';
 import { UpstreamError } from './upstream-error.js';
 import { upstreamObject } from './upstream-json.js';
+import { abortQuietly } from '../common/abort-quietly.js';
 
 export interface UpstreamTimeouts {
   /** Until the TCP connection, and until the response headers of a streamed call. */
@@ -91,7 +92,7 @@ export class UpstreamCaller {
       // can be reused; anything else is cut.
       return () => {
         clearTimeout(firstEventTimer);
-        if (!finished) abort.abort();
+        if (!finished) abortQuietly(abort);
       };
     });
   }

@@ -1,6 +1,7 @@
 import { catchError, defer, finalize, map, type Observable, of, timeout } from 'rxjs';
 import { type ServerTool, ToolError } from './server-tool.js';
 import type { ToolOutcome } from './tool-outcome.js';
+import { abortQuietly } from '../common/abort-quietly.js';
 
 /**
  * One server tool call as a cold Observable of its outcome. Unsubscribing
@@ -21,7 +22,7 @@ export function executeServerTool(
       catchError((error: unknown) => of<ToolOutcome>({ ok: false, error: error instanceof ToolError ? error.message : 'the tool failed' })),
       timeout({ first: timeoutMs, with: () => of<ToolOutcome>({ ok: false, error: `the tool took longer than ${timeoutMs} ms` }) }),
       // Finished, timed out or unsubscribed: the signal fires (for a tool that has finished, it is too late to matter).
-      finalize(() => abort.abort()),
+      finalize(() => abortQuietly(abort)),
     );
   });
 }

@@ -6,6 +6,7 @@ import { scrubSecrets } from '../common/scrub-secrets.js';
 import { describeError, undiciErrorKind } from '../common/undici-error-kind.js';
 import { failOnSilence } from './fail-on-silence.js';
 import { type FlowControl, type SynthesisRequest, type TtsDescriptor, TtsError, TtsProvider } from './tts-provider.js';
+import { abortQuietly } from '../common/abort-quietly.js';
 
 type OpenAiSpeechFormat = 'pcm' | 'mp3' | 'opus' | 'wav';
 
@@ -92,7 +93,7 @@ export class OpenAiSpeechProvider extends TtsProvider implements OnModuleDestroy
       // to the pool; anything else is cut, closing the socket.
       return () => {
         pausedSubscription.unsubscribe();
-        if (!finished) abort.abort();
+        if (!finished) abortQuietly(abort);
       };
     }).pipe(failOnSilence({ ms: timeoutMs, paused$: flow.paused$, error: () => new TtsError(`no audio for ${timeoutMs} ms`) }));
   }
