@@ -1,7 +1,8 @@
 import type { EndPayload } from '@agent-gateway/protocol';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { defer, finalize, isObservable, type Observable, of, switchMap, take, takeUntil, tap } from 'rxjs';
+import { defer, finalize, isObservable, type Observable, of, switchMap, take, tap } from 'rxjs';
+import { stopOn } from '../common/stop-on.js';
 import { GatewayError } from '../common/gateway-error.js';
 import { since } from '../common/since.js';
 import type { Transport } from '../common/transport.js';
@@ -40,7 +41,7 @@ export interface RunOptions {
 /**
  * Runs a session's requests. Each is one pipeline — the model calls and tool
  * executions of the turn, shared with speech synthesis (ReplyStream) — piped
- * through `takeUntil(request.cancelled$)` and subscribed once. A stop
+ * through `stopOn(request.cancelled$)` (takeUntil, the source let go first) and subscribed once. A stop
  * completes the request's cancel subject: the pipeline unsubscribes, which
  * aborts the upstream HTTP call, the running tools and the speech synthesis,
  * and the turn goes into the history as far as the user got it
@@ -114,7 +115,8 @@ export class RequestRunner {
           }),
         ),
         // A stop waits only for tools that must finish; the speech stops at once all the same (ReplyStream).
-        takeUntil(context.uninterruptible.deferStop(request.cancelled$)),
+        // The provider is cut first, then the end frame and the history are written.
+        stopOn(context.uninterruptible.deferStop(request.cancelled$)),
         finalize(() => this.registry.release(request)),
       )
       .subscribe({

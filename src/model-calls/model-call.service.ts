@@ -1,7 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Inject, Injectable } from '@nestjs/common';
 import { InjectPinoLogger, PinoLogger } from 'nestjs-pino';
-import { defer, finalize, takeUntil } from 'rxjs';
+import { defer, finalize } from 'rxjs';
+import { stopOn } from '../common/stop-on.js';
 import type { Identity } from '../auth/api-key.service.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { AppConfig } from '../config/config.schema.js';
@@ -63,7 +64,7 @@ export class ModelCalls {
       if (!res.writableFinished) this.clientClosed(exchange);
     });
     // A client that left while its body was still being read (a large one is parsed in slices) has already
-    // closed: the stop comes before the call, so takeUntil never lets it start.
+    // closed: the stop comes before the call, so stopOn never lets it start.
     if (req.socket.destroyed || res.destroyed) this.clientClosed(exchange);
     const { httpApi } = this.config;
     const options: CallOptions = {
@@ -81,9 +82,9 @@ export class ModelCalls {
     // Deferred: whatever building the call throws becomes its failure, its slot and registration given back.
     defer(() => call.parts(options))
       .pipe(
-        // Above takeUntil: runs right after the upstream call is aborted, or after it ended.
+        // Above the stop: runs right after the upstream call is aborted, or after it ended.
         finalize(() => this.replies.upstreamClosed(exchange)),
-        takeUntil(request.cancelled$),
+        stopOn(request.cancelled$),
         finalize(() => {
           exchange.ended = true;
           clearTimeout(exchange.usageGrace);
