@@ -10,8 +10,10 @@ import type { LoopLag, Target } from '../targets.js';
 export interface ScaleOptions {
   /** Registered sessions held open at once. */
   sessions: number;
-  /** Of them, how many stream a reply at once (text, then with speech). */
+  /** Of them, how many stream a text reply at once. */
   streaming: number;
+  /** How many stream a reply with speech at once, in the phase after. */
+  speaking: number;
   /** Interrupts measured while they stream, per phase. */
   trials: number;
   /** The upstream's pace: one token every this many ms, per stream (40: 25 tokens/s, as a real model streams). */
@@ -78,7 +80,7 @@ function openFileLimit(pid: number | 'self'): { soft: number; hard: number } {
  * and says so, rather than fail with EMFILE half-way.
  */
 export function fitToFileLimit(options: ScaleOptions): ScaleOptions {
-  const need = options.sessions + options.streaming * SOCKETS_PER_STREAM + SLACK_FDS;
+  const need = options.sessions + Math.max(options.streaming, options.speaking) * SOCKETS_PER_STREAM + SLACK_FDS;
   let limit = openFileLimit('self');
   if (limit.soft < need) {
     try {
@@ -101,6 +103,7 @@ export function fitToFileLimit(options: ScaleOptions): ScaleOptions {
     ...options,
     sessions: Math.max(0, Math.floor(options.sessions * factor)),
     streaming: Math.max(0, Math.floor(options.streaming * factor)),
+    speaking: Math.max(0, Math.floor(options.speaking * factor)),
   };
   process.stderr.write(
     `scale: WARNING: the open-file limit (${limit.soft}) cannot hold ${options.sessions} sessions: holding ${fitted.sessions}, ${fitted.streaming} streaming. ` +
@@ -174,11 +177,13 @@ function openSpeechCalls(speech: FakeSpeechServer, requestId: string): SpeechCal
 
 interface PhaseSpec {
   prefix: string;
+  /** Sessions streaming at once. */
+  count: number;
   speech?: FakeSpeechServer;
 }
 
 /**
- * `options.streaming` of the sessions stream at the upstream's pace; frames
+ * `spec.count` of the sessions stream at the upstream's pace; frames
  * are counted over `measureMs`, then `trials` interrupts of sessions picked
  * at random, each followed by a new request on the same session, so that as
  * many stay streaming. Every stream is stopped at the end.
@@ -190,7 +195,7 @@ async function streamingPhase(
   options: ScaleOptions,
   spec: PhaseSpec,
 ): Promise<ScalePhase> {
-  const streamers = clients.slice(0, options.streaming);
+  const streamers = clients.slice(0, spec.count);
   const extra = spec.speech ? { require_tts: true } : {};
   let round = 0;
   const current = streamers.map((_, s) => `${spec.prefix}${s}r0`);
@@ -312,13 +317,13 @@ export async function measureScale(
     const tokensPerSecond = 1000 / options.tokenIntervalMs;
     progress(target, `${options.streaming} sessions stream text at ${tokensPerSecond} tokens/s; ${options.trials} interrupts`);
     upstream.behavior = { kind: 'stream', tokens: 1_000_000, intervalMs: options.tokenIntervalMs };
-    const text = await streamingPhase(target, clients, upstream, options, { prefix: 'sct' });
+    const text = await streamingPhase(target, clients, upstream, options, { prefix: 'sct', count: options.streaming });
 
-    progress(target, `${options.streaming} sessions stream text and speech (audio in real time); ${options.trials} interrupts`);
+    progress(target, `${options.speaking} sessions stream text and speech (audio in real time); ${options.trials} interrupts`);
     upstream.behavior = { kind: 'stream', tokens: 1_000_000, words: sentencesFor, intervalMs: options.tokenIntervalMs };
     // 24 kHz PCM16 (48 bytes a millisecond), 100 ms of it every 100 ms: real time; about 15 characters a second, as people speak.
     speech.behavior = { kind: 'speak', bytesPerChar: 3200, chunkBytes: 4800, intervalMs: 100 };
-    const spoken = await streamingPhase(target, clients, upstream, options, { prefix: 'scs', speech });
+    const spoken = await streamingPhase(target, clients, upstream, options, { prefix: 'scs', count: options.speaking, speech });
 
     return { bytesPerIdleSession, registrationsPerSecond, idleLag, idleDriverLag, text, speech: spoken, fileLimit };
   } finally {
