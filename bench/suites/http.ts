@@ -85,6 +85,7 @@ async function startStream(target: HttpTarget, id: string, count: number, signal
 const progress = (name: string, step: string) => process.stderr.write(`  ${name}: ${step}\n`);
 
 export async function measureHttp(target: HttpTarget, upstream: FakeUpstream, options: HttpOptions): Promise<HttpFigures> {
+  upstream.clearCalls();
   progress(target.name, `${options.trials} time-to-first-token trials`);
   upstream.behavior = { kind: 'stream', tokens: 3, intervalMs: 0 };
   const ttft: number[] = [];
