@@ -1,10 +1,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { FakeSpeechServer, SpeechCall } from '../../test/support/fake-speech-server.js';
-import { type FakeUpstream, lastUserText } from '../../test/support/fake-upstream.js';
+import type { FakeSpeechServer } from '../../test/support/fake-speech-server.js';
+import type { FakeUpstream } from '../../test/support/fake-upstream.js';
 import { BenchClient } from '../bench-client.js';
 import { sleep, type Summary, summarize, within } from '../stats.js';
+import { openCallsOf, sentencesFor } from './speech.js';
 import type { LoopLag, Target } from '../targets.js';
 
 export interface ScaleOptions {
@@ -159,22 +160,6 @@ async function openSessions(target: Target, count: number): Promise<BenchClient[
   return clients;
 }
 
-/** Every sentence names its request, so that the speech calls of a request can be told apart (as in the speech suite). */
-function sentencesFor(body: Record<string, unknown>): string[] {
-  const id = /\(([^)]+)\)/.exec(lastUserText(body))?.[1] ?? 'x';
-  return `Story ${id} begins here. The keeper of ${id} climbed the stairs. She lit the lamp for ${id}. `
-    .split(' ')
-    .filter(Boolean)
-    .map((word) => `${word} `);
-}
-
-/** The speech calls of a request still streaming; the cheap tests first, the server keeps every call. */
-function openSpeechCalls(speech: FakeSpeechServer, requestId: string): SpeechCall[] {
-  return speech.calls.filter(
-    (call) => call.socketClosedAt === undefined && !call.completed && String(call.body.input).split(/\W+/).includes(requestId),
-  );
-}
-
 interface PhaseSpec {
   prefix: string;
   /** Sessions streaming at once. */
@@ -237,7 +222,7 @@ async function streamingPhase(
     const client = streamers[s];
     const id = current[s];
     const call = await within(upstream.callAsking(`(${id})`), 10_000, `upstream call of ${id}`);
-    const speaking = spec.speech ? openSpeechCalls(spec.speech, id) : [];
+    const speaking = spec.speech ? openCallsOf(spec.speech, id) : [];
     const { sentAt, ack: acked } = client.interrupt(id);
     const [ackAt, closedAt] = await within(Promise.all([acked, call.socketClosed]), 10_000, `interrupt of ${id}`);
     ack.push(ackAt - sentAt);

@@ -27,7 +27,7 @@ const BYTES_PER_MS = 48;
 const QUEUED_AUDIO_MS = 5_000;
 
 /** Every sentence names its request, so that the speech calls of a request can be told apart. */
-function sentencesFor(body: Record<string, unknown>): string[] {
+export function sentencesFor(body: Record<string, unknown>): string[] {
   const id = /\(([^)]+)\)/.exec(lastUserText(body))?.[1] ?? 'x';
   return `Story ${id} begins here. The keeper of ${id} climbed the stairs. She lit the lamp for ${id}. `
     .split(' ')
@@ -36,7 +36,8 @@ function sentencesFor(body: Record<string, unknown>): string[] {
 }
 
 const speaks = (call: SpeechCall, requestId: string) => String(call.body.input).split(/\W+/).includes(requestId);
-const openCallsOf = (speech: FakeSpeechServer, requestId: string): SpeechCall[] =>
+/** The speech calls of a request still streaming. */
+export const openCallsOf = (speech: FakeSpeechServer, requestId: string): SpeechCall[] =>
   speech.calls.filter((call) => speaks(call, requestId) && call.socketClosedAt === undefined && !call.completed);
 
 /** Speaks on a few sessions first, so that code compiled on first use is not counted as per-session memory. */
