@@ -14,6 +14,8 @@ export function ratio(ours: number, floor: number): string {
 
 /** Prints the machine's load before a suite; a busy machine marks the run's tables as not for publishing. */
 export async function checkMachine(suite: string): Promise<void> {
+  // The bench process is every target's client and fake provider: each target starts with its garbage from the suites before collected.
+  globalThis.gc?.();
   const load = await measureMachineLoad();
   process.stderr.write(`machine before ${suite}: ${describeLoad(load)}\n`);
   if (load.otherCores > QUIET_CORES) busy.push(`${suite}: ${describeLoad(load)}`);

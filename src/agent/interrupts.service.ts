@@ -44,10 +44,7 @@ export class InterruptService {
     if (scope === 'request' && requestId === undefined) {
       throw new GatewayError('INVALID_MESSAGE', { message: 'scope "request" needs interrupt_request_id' });
     }
-    this.logger.info(
-      { session_id: session.id, request_id: requestId ?? '*', scope, reason: payload.reason, latency_ms: since(receivedAt) },
-      'interrupt received',
-    );
+    const latencyMs = since(receivedAt);
     // Before the cancel: the end frame and the history take what was heard up to here.
     if (requestId !== undefined && payload.played_until) session.speech.get(requestId)?.reportPlayed(payload.played_until);
     const stop = cancellation(payload.reason, source, receivedAt);
@@ -57,6 +54,13 @@ export class InterruptService {
         : scope === 'request' && requestId !== undefined
           ? this.stops.request(session.id, requestId, stop, this.runsOn(session, requestId, payload))
           : this.stops.session(session.id, stop, { session });
+    // Logged once the provider is cut and the ACK has left: writing the line took about 0.1 ms ahead of both.
+    setImmediate(() =>
+      this.logger.info(
+        { session_id: session.id, request_id: requestId ?? '*', scope, reason: payload.reason, latency_ms: latencyMs },
+        'interrupt received',
+      ),
+    );
     // The cancels tore the pipelines down synchronously, so their upstream streams are closed by now.
     const here = outcome.here.filter((request) => request.owner.sessionId === session.id);
     if (scope !== 'request' || here.length === 0) this.dropEndedAudio(session, scope === 'request' ? requestId : undefined);
