@@ -315,7 +315,9 @@ describe('hostile clients: wide JSON bodies', () => {
     await heartbeats;
     expect(answers).toEqual(Array(8).fill([400, 'JSON_TOO_LARGE']));
     expect(upstream.calls).toHaveLength(0);
-    // Parsed in one piece each, the eight held every socket for seconds.
-    expect(longestRoundTrip).toBeLessThan(1000);
+    // Parsed in one piece each, the eight held every socket for seconds. Sliced, the longest
+    // round trip is a few hundred ms on a quiet machine, and reached 1.15 s in a CI run with four jest
+    // workers on two cores.
+    expect(longestRoundTrip).toBeLessThan(2000);
   }, 60_000);
 });
