@@ -1,11 +1,21 @@
 import fc from 'fast-check';
-import { isClientMsgType, type ErrorCode } from '@agent-gateway/protocol';
+import { decodeInputAudioFrame, isClientMsgType, type ErrorCode } from '@agent-gateway/protocol';
 
 /** A frame the gateway must refuse, and the one ERROR code it must answer it with. */
 export interface HostileFrame {
   what: string;
   data: string | Uint8Array;
   code: ErrorCode;
+}
+
+/** Random bytes can make a well-formed input-audio frame (kind 0x02), which is audio, not an unsupported binary frame. */
+function isInputAudio(bytes: Uint8Array): boolean {
+  try {
+    decodeInputAudioFrame(bytes);
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 /** JSON nested `depth` levels, written out (JSON.stringify would overflow on it). */
@@ -75,7 +85,11 @@ export function hostileFrames(options: { sessionId: string; maxDepth: number }):
         .tuple(fc.integer({ min: maxDepth, max: 20_000 }), fc.constantFrom('HEARTBEAT', 'REQUEST', 'FUNCTION_RESULT', 'REGISTER'))
         .map(([depth, type]) => `{"version":"1.0","msg_type":"${type}","payload":{"result":${nestedJson(depth, '0')}}}`),
     ),
-    frame('a binary frame', 'BINARY_NOT_SUPPORTED', fc.uint8Array({ minLength: 1, maxLength: 512 })),
+    frame(
+      'a binary frame',
+      'BINARY_NOT_SUPPORTED',
+      fc.uint8Array({ minLength: 1, maxLength: 512 }).filter((bytes) => !isInputAudio(bytes)),
+    ),
     frame(
       'a REGISTER on a registered connection',
       'ALREADY_REGISTERED',
