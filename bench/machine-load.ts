@@ -1,6 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { availableParallelism, loadavg } from 'node:os';
-import { TICKS_PER_SECOND } from './process-cpu.js';
+import { type ProcessStat, processStat, TICKS_PER_SECOND } from './process-cpu.js';
 
 /** What the rest of the machine is doing, measured over a window: enough to say whether a run's figures are worth publishing. */
 export interface MachineLoad {
@@ -10,28 +10,14 @@ export interface MachineLoad {
   busiest?: { pid: number; command: string; cores: number };
 }
 
-interface ProcessTimes {
-  pid: number;
-  ppid: number;
-  command: string;
-  ticks: number;
-}
+type ProcessTimes = ProcessStat & { pid: number };
 
 function processTimes(): ProcessTimes[] {
   const all: ProcessTimes[] = [];
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      // The command is in parentheses and may hold spaces: the fields after the last ')' are plain.
-      const close = stat.lastIndexOf(')');
-      const fields = stat.slice(close + 2).split(' ');
-      all.push({
-        pid: Number(entry),
-        ppid: Number(fields[1]),
-        command: stat.slice(stat.indexOf('(') + 1, close),
-        ticks: Number(fields[11]) + Number(fields[12]),
-      });
+      all.push({ pid: Number(entry), ...processStat(entry) });
     } catch {
       // Gone between the listing and the read.
     }
